@@ -1,0 +1,255 @@
+#include "tidemark/archive/tree_copy.h"
+
+#include <map>
+#include <vector>
+
+#include "tidemark/store/local_store.h"
+#include "tidemark/util/failpoint.h"
+#include "tidemark/util/sha256.h"
+#include "tidemark/util/time.h"
+
+namespace tidemark::archive {
+
+namespace {
+
+constexpr size_t kBufferSize = 1 << 20;
+
+util::Error VerifyError(std::string message) {
+  return util::Error(util::ErrorCategory::kVerify, std::move(message));
+}
+
+std::string Describe(const TreeLocation& at, const std::string& key) {
+  return at.store->url() + "/" + key;
+}
+
+std::string Relative(const std::string& prefix, const std::string& key) {
+  if (prefix.empty()) return key;
+  return key.substr(prefix.size() + 1);
+}
+
+// The data files under a location: everything but temporaries and the manifest.
+util::Result<std::vector<store::ObjectInfo>> ListData(const TreeLocation& at) {
+  TM_TRY_ASSIGN(auto objects, at.store->List(at.prefix));
+  std::vector<store::ObjectInfo> files;
+  for (store::ObjectInfo& object : objects) {
+    if (store::IsTemporaryKey(object.key)) continue;
+    if (Relative(at.prefix, object.key) == kManifestName) continue;
+    object.key = Relative(at.prefix, object.key);
+    files.push_back(std::move(object));
+  }
+  return files;
+}
+
+class Buffer {
+ public:
+  Buffer() : data_(new char[kBufferSize]) {}
+  char* data() { return data_.get(); }
+
+ private:
+  std::unique_ptr<char[]> data_;
+};
+
+// Reads `key` through, returning its sha256.
+util::Result<std::string> HashObject(const TreeLocation& at, const std::string& key,
+                                     Buffer& buffer, util::Progress& progress) {
+  TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, key)));
+  util::Sha256 digest;
+  while (true) {
+    TM_TRY_ASSIGN(size_t n, reader->Read(buffer.data(), kBufferSize));
+    if (n == 0) break;
+    digest.Update(buffer.data(), n);
+    progress.Advance(static_cast<int64_t>(n));
+  }
+  return digest.FinishHex();
+}
+
+// Copies one object, returning the sha256 of what was read.
+util::Result<std::string> CopyObject(const TreeLocation& from, const TreeLocation& to,
+                                     const std::string& key, int64_t mtime_ns, Buffer& buffer,
+                                     util::Progress& progress, const char* failpoint) {
+  TM_TRY_ASSIGN(auto reader, from.store->OpenRead(store::JoinKey(from.prefix, key)));
+  TM_TRY_ASSIGN(auto writer, to.store->OpenWrite(store::JoinKey(to.prefix, key)));
+  util::Sha256 digest;
+  bool first = true;
+  while (true) {
+    TM_TRY_ASSIGN(size_t n, reader->Read(buffer.data(), kBufferSize));
+    if (n == 0) break;
+    digest.Update(buffer.data(), n);
+    TM_TRY(writer->Write(buffer.data(), n));
+    progress.Advance(static_cast<int64_t>(n));
+    if (first) util::Failpoint(failpoint);
+    first = false;
+  }
+  TM_TRY(writer->Commit(mtime_ns));
+  return digest.FinishHex();
+}
+
+util::Status WriteText(const TreeLocation& at, const std::string& name, const std::string& text) {
+  TM_TRY_ASSIGN(auto writer, at.store->OpenWrite(store::JoinKey(at.prefix, name)));
+  TM_TRY(writer->Write(text.data(), text.size()));
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return writer->Commit(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+}
+
+util::Result<std::string> ReadText(const TreeLocation& at, const std::string& name) {
+  TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, name)));
+  std::string text;
+  char block[65536];
+  while (true) {
+    TM_TRY_ASSIGN(size_t n, reader->Read(block, sizeof block));
+    if (n == 0) return text;
+    text.append(block, n);
+  }
+}
+
+void DeleteTemporaries(const TreeLocation& at) {
+  auto objects = at.store->List(at.prefix);
+  if (!objects) return;
+  for (const store::ObjectInfo& object : *objects) {
+    if (store::IsTemporaryKey(object.key)) (void)at.store->Delete(object.key);
+  }
+}
+
+bool SameFiles(const Manifest& manifest, const std::vector<store::ObjectInfo>& files) {
+  if (manifest.files.size() != files.size()) return false;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (manifest.files[i].path != files[i].key || manifest.files[i].size != files[i].size) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t TotalSize(const std::vector<store::ObjectInfo>& files) {
+  int64_t total = 0;
+  for (const store::ObjectInfo& file : files) total += file.size;
+  return total;
+}
+
+}  // namespace
+
+util::Result<Manifest> ReadManifest(const TreeLocation& archive) {
+  auto text = ReadText(archive, kManifestName);
+  if (!text) {
+    return tl::unexpected(VerifyError("no manifest at " + Describe(archive, kManifestName) +
+                                      ": the archive is missing or incomplete"));
+  }
+  return ManifestFromJson(*text, Describe(archive, kManifestName));
+}
+
+util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocation& target,
+                                     const Manifest& header, util::Progress& progress) {
+  TM_TRY_ASSIGN(auto files, ListData(source));
+  if (files.empty()) {
+    return util::StepError("nothing to archive: " + source.store->url() + "/" + source.prefix +
+                           " holds no files");
+  }
+  auto existing = ReadManifest(target);
+  if (existing && SameFiles(*existing, files)) return *existing;
+  TM_TRY_ASSIGN(auto present_list, ListData(target));
+  std::map<std::string, store::ObjectInfo> present;
+  for (const store::ObjectInfo& object : present_list) present[object.key] = object;
+
+  Manifest manifest = header;
+  Buffer buffer;
+  progress.Begin("archive " + header.partition, TotalSize(files));
+  for (const store::ObjectInfo& file : files) {
+    auto it = present.find(file.key);
+    bool complete = it != present.end() && it->second.size == file.size &&
+                    it->second.mtime_ns == file.mtime_ns;
+    auto sha = complete ? HashObject(source, file.key, buffer, progress)
+                        : CopyObject(source, target, file.key, file.mtime_ns, buffer, progress,
+                                     "copy.mid_file");
+    if (!sha) return tl::unexpected(sha.error());
+    manifest.files.push_back({file.key, file.size, file.mtime_ns, *sha});
+  }
+  progress.End();
+  DeleteTemporaries(target);
+  TM_TRY(WriteText(target, kManifestName, ManifestToJson(manifest)));
+  return manifest;
+}
+
+util::Status VerifyAgainstManifest(const Manifest& manifest, const TreeLocation& target,
+                                   util::Progress& progress) {
+  TM_TRY_ASSIGN(auto files, ListData(target));
+  std::map<std::string, int64_t> sizes;
+  for (const store::ObjectInfo& file : files) sizes[file.key] = file.size;
+  Buffer buffer;
+  progress.Begin("verify " + manifest.partition, manifest.TotalBytes());
+  for (const ManifestFile& expected : manifest.files) {
+    auto it = sizes.find(expected.path);
+    if (it == sizes.end()) {
+      return tl::unexpected(VerifyError(Describe(target, expected.path) + " is missing"));
+    }
+    if (it->second != expected.size) {
+      return tl::unexpected(VerifyError(Describe(target, expected.path) + " has " +
+                                        std::to_string(it->second) + " bytes; the manifest says " +
+                                        std::to_string(expected.size)));
+    }
+    TM_TRY_ASSIGN(std::string sha, HashObject(target, expected.path, buffer, progress));
+    if (sha != expected.sha256) {
+      return tl::unexpected(VerifyError(Describe(target, expected.path) +
+                                        " differs from the manifest (sha256 " + sha + ", expected " +
+                                        expected.sha256 + ")"));
+    }
+    sizes.erase(it);
+  }
+  progress.End();
+  if (!sizes.empty()) {
+    return tl::unexpected(VerifyError(Describe(target, sizes.begin()->first) +
+                                      " is not in the manifest"));
+  }
+  return {};
+}
+
+util::Result<Manifest> VerifyArchive(const TreeLocation& archive, const TreeLocation* source,
+                                     util::Progress& progress) {
+  TM_TRY_ASSIGN(Manifest manifest, ReadManifest(archive));
+  TM_TRY(VerifyAgainstManifest(manifest, archive, progress));
+  if (source == nullptr) return manifest;
+  TM_TRY_ASSIGN(auto files, ListData(*source));
+  if (files.size() != manifest.files.size()) {
+    return tl::unexpected(VerifyError(source->store->url() + "/" + source->prefix + " holds " +
+                                      std::to_string(files.size()) + " files; the archive has " +
+                                      std::to_string(manifest.files.size())));
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    const ManifestFile& expected = manifest.files[i];
+    if (files[i].key != expected.path || files[i].size != expected.size ||
+        files[i].mtime_ns != expected.mtime_ns) {
+      return tl::unexpected(VerifyError(Describe(*source, files[i].key) +
+                                        " changed since it was archived; archive it again"));
+    }
+  }
+  return manifest;
+}
+
+util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& target,
+                             util::Progress& progress) {
+  TM_TRY_ASSIGN(Manifest manifest, ReadManifest(archive));
+  TM_TRY_ASSIGN(auto present_list, ListData(target));
+  std::map<std::string, store::ObjectInfo> present;
+  for (const store::ObjectInfo& object : present_list) present[object.key] = object;
+  Buffer buffer;
+  progress.Begin("restore " + manifest.partition, manifest.TotalBytes());
+  for (const ManifestFile& file : manifest.files) {
+    auto it = present.find(file.path);
+    if (it != present.end() && it->second.size == file.size && it->second.mtime_ns == file.mtime_ns) {
+      auto sha = HashObject(target, file.path, buffer, progress);
+      if (sha && *sha == file.sha256) continue;
+    }
+    TM_TRY_ASSIGN(std::string sha, CopyObject(archive, target, file.path, file.mtime_ns, buffer,
+                                              progress, "restore.mid_file"));
+    if (sha != file.sha256) {
+      (void)target.store->Delete(store::JoinKey(target.prefix, file.path));
+      return tl::unexpected(VerifyError(Describe(archive, file.path) +
+                                        " does not match its manifest (sha256 " + sha +
+                                        "); the archive is damaged"));
+    }
+  }
+  progress.End();
+  DeleteTemporaries(target);
+  return {};
+}
+
+}  // namespace tidemark::archive

@@ -1,0 +1,54 @@
+#include "tidemark/backend/backend.h"
+
+#include "tidemark/backend/lake/lake_backend.h"
+#include "tidemark/util/strings.h"
+
+namespace tidemark::backend {
+
+namespace {
+
+struct Registration {
+  const char* scheme;  // URL prefix up to and including ':'
+  const char* system;
+  util::Result<std::unique_ptr<Backend>> (*open)(const config::Config&, const config::Connection&);
+};
+
+// The registry: one row per URL scheme. Database backends join it in their own issues.
+constexpr Registration kBackends[] = {
+    {"file:", "lake", &lake::OpenLakeBackend},
+    {"s3:", "lake", &lake::OpenLakeBackend},
+    {"postgres:", "postgres", nullptr},
+    {"postgresql:", "postgres", nullptr},
+    {"mariadb:", "mariadb", nullptr},
+    {"mysql:", "mariadb", nullptr},
+};
+
+const Registration* Find(const std::string& url) {
+  for (const Registration& r : kBackends) {
+    if (util::StartsWith(url, r.scheme)) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string SystemOf(const std::string& url) {
+  const Registration* r = Find(url);
+  return r == nullptr ? "" : r->system;
+}
+
+util::Result<std::unique_ptr<Backend>> OpenBackend(const config::Config& config,
+                                                   const config::Connection& connection) {
+  const Registration* r = Find(connection.url);
+  if (r == nullptr) {
+    return util::ConfigError("connection " + connection.name + ": no backend for \"" +
+                             connection.url + "\"");
+  }
+  if (r->open == nullptr) {
+    return util::ConfigError("connection " + connection.name + ": the " + r->system +
+                             " backend is not part of this build yet");
+  }
+  return r->open(config, connection);
+}
+
+}  // namespace tidemark::backend

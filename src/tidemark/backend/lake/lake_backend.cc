@@ -1,0 +1,389 @@
+#include "tidemark/backend/lake/lake_backend.h"
+
+#include <map>
+
+#include "tidemark/archive/tree_copy.h"
+#include "tidemark/backend/lake/hive_layout.h"
+#include "tidemark/config/storage_urls.h"
+#include "tidemark/store/local_store.h"
+#include "tidemark/util/strings.h"
+
+namespace tidemark::backend::lake {
+
+namespace {
+
+using archive::TreeLocation;
+using core::Step;
+
+std::string Param(const Step& step, const char* name) {
+  auto it = step.params.find(name);
+  return it == step.params.end() ? "" : it->second;
+}
+
+// Parses the removal stamp of a bin entry; nullopt when it is not one of ours.
+std::optional<util::Instant> ParseStamp(const std::string& stamp) {
+  if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
+  std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) + "T" +
+                     stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" + stamp.substr(13, 2) + "Z";
+  auto parsed = util::ParseTimestamp(text);
+  if (!parsed || !parsed->offset) return std::nullopt;
+  return util::Instant(parsed->local.time_since_epoch()) - *parsed->offset;
+}
+
+// Files of one partition directory or bin entry, gathered while listing.
+struct Group {
+  int64_t bytes = 0;
+  int64_t files = 0;
+  int64_t newest_mtime_ns = 0;
+  void Add(const store::ObjectInfo& info) {
+    bytes += info.size;
+    ++files;
+    newest_mtime_ns = std::max(newest_mtime_ns, info.mtime_ns);
+  }
+};
+
+struct BinKeyParts {
+  bool detached = false;
+  std::string stamp;
+  std::string partition;
+};
+
+std::optional<BinKeyParts> SplitBinKey(const std::string& relative) {
+  for (bool detached : {false, true}) {
+    std::string dir = std::string(detached ? kDetachedDir : kRecycleDir) + "/";
+    if (!util::StartsWith(relative, dir)) continue;
+    std::string rest = relative.substr(dir.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    std::string partition = PartitionDirectoryOf(rest.substr(slash + 1));
+    if (partition.empty()) return std::nullopt;
+    return BinKeyParts{detached, rest.substr(0, slash), partition};
+  }
+  return std::nullopt;
+}
+
+class LakeBackend : public Backend {
+ public:
+  LakeBackend(const config::Config& config, const config::Connection& connection)
+      : config_(config), root_url_(config::ResolveUrl(config, connection.url)), connection_(connection) {}
+
+  std::string system() const override { return "lake"; }
+
+  util::Status CheckConnection() override {
+    TM_TRY_ASSIGN(auto store, store::OpenStore(root_url_));
+    auto listed = store->List("");
+    if (!listed) {
+      return util::Fail(util::ErrorCategory::kConnect,
+                        "connection " + connection_.name + ": cannot read " + root_url_ + ": " +
+                            listed.error().message());
+    }
+    return {};
+  }
+
+  util::Result<core::ObservedStorage> Observe(const config::Dataset& dataset,
+                                              const config::Lifecycle& lifecycle,
+                                              const config::Storage& storage,
+                                              const util::TimeZone& zone) override;
+
+  std::string Render(const Step& step) const override;
+  util::Status Execute(const Step& step, StepContext& context) override;
+  util::Status Holds(const Step& step) override;
+
+ private:
+  util::Status Hide(const Step& step);
+  util::Status CopyToArchive(const Step& step, StepContext& context);
+  util::Status VerifyArchive(const Step& step, StepContext& context);
+  util::Status Purge(const Step& step);
+  util::Status RestoreFromBin(const Step& step, StepContext& context);
+  util::Status RestoreFromArchive(const Step& step, StepContext& context);
+
+  const config::Config& config_;
+  std::string root_url_;
+  config::Connection connection_;
+};
+
+util::Result<std::unique_ptr<store::ObjectStore>> StoreAt(const std::string& url) {
+  return store::OpenStore(url);
+}
+
+// Whether any data file lies under `prefix`.
+util::Result<bool> HasFiles(store::ObjectStore& store, const std::string& prefix) {
+  TM_TRY_ASSIGN(auto objects, store.List(prefix));
+  for (const store::ObjectInfo& object : objects) {
+    if (!store::IsTemporaryKey(object.key)) return true;
+  }
+  return false;
+}
+
+util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& dataset,
+                                                         const config::Lifecycle& lifecycle,
+                                                         const config::Storage& storage,
+                                                         const util::TimeZone& zone) {
+  core::ObservedStorage observed;
+  observed.lifecycle = lifecycle.name;
+  observed.storage = storage.name;
+  observed.location = config::StorageUrl(config_, storage);
+  TM_TRY_ASSIGN(auto store, StoreAt(observed.location));
+  auto listed = store->List("");
+  if (!listed) {
+    return util::Fail(util::ErrorCategory::kConnect, "cannot list " + observed.location + ": " +
+                                                         listed.error().message());
+  }
+  if (listed->empty()) {
+    observed.exists = false;
+    observed.notes.push_back(observed.location + " holds no files yet");
+    return observed;
+  }
+  std::map<std::string, Group> partitions;
+  std::map<std::pair<std::string, std::string>, Group> bin;  // (stamp dir, partition)
+  std::map<std::pair<std::string, std::string>, BinKeyParts> bin_parts;
+  for (const store::ObjectInfo& object : *listed) {
+    if (store::IsTemporaryKey(object.key)) continue;
+    if (auto parts = SplitBinKey(object.key)) {
+      std::string dir = std::string(parts->detached ? kDetachedDir : kRecycleDir) + "/" + parts->stamp;
+      bin[{dir, parts->partition}].Add(object);
+      bin_parts[{dir, parts->partition}] = *parts;
+      continue;
+    }
+    std::string directory = PartitionDirectoryOf(object.key);
+    if (!directory.empty()) partitions[directory].Add(object);
+  }
+  HiveKeys keys{dataset.partition_by, std::nullopt};
+  if (dataset.interval_given) keys.interval = dataset.interval;
+  for (const auto& [name, group] : partitions) {
+    core::Partition partition;
+    partition.name = name;
+    partition.bytes = group.bytes;
+    partition.files = group.files;
+    partition.newest_change = util::Instant(std::chrono::seconds(group.newest_mtime_ns / 1000000000));
+    partition.range = ReadPartitionTime(name, keys, zone, &partition.problem);
+    if (!partition.range) {
+      partition.state = core::PartitionState::kUnparsed;
+      observed.notes.push_back("partition " + name + " " + partition.problem + "; left alone");
+    }
+    observed.partitions.push_back(std::move(partition));
+  }
+  for (const auto& [key, group] : bin) {
+    const BinKeyParts& parts = bin_parts[key];
+    core::BinEntry entry;
+    entry.partition = parts.partition;
+    entry.entry = key.first + "/" + parts.partition;
+    entry.detached = parts.detached;
+    entry.bytes = group.bytes;
+    entry.files = group.files;
+    std::string problem;
+    entry.range = ReadPartitionTime(parts.partition, keys, zone, &problem);
+    auto stamp = ParseStamp(parts.stamp);
+    if (!stamp) {
+      observed.notes.push_back("recycle bin entry " + entry.entry + " has no readable time; left alone");
+      continue;
+    }
+    entry.removed_at = *stamp;
+    observed.bin.push_back(std::move(entry));
+  }
+  return observed;
+}
+
+std::string LakeBackend::Render(const Step& step) const {
+  const std::string location = Param(step, "location");
+  const std::string path = location.substr(0, 7) == "file://" ? location.substr(7) : location;
+  const std::string bin = path + "/" + Param(step, "bin");
+  const std::string archive = Param(step, "archive");
+  if (step.action == core::action::kCheckArchive) return "test -w " + archive;
+  if (step.action == core::action::kHidePartition) {
+    return "mv " + path + "/" + step.partition + " " + bin;
+  }
+  if (step.action == core::action::kCopyToArchive) {
+    return "cp -a " + bin + "/. " + archive + " && sha256sum (every file) > " + archive + "manifest.json";
+  }
+  if (step.action == core::action::kVerifyArchive) {
+    return "sha256sum -c " + archive + "manifest.json; compare sizes and mtimes with " + bin;
+  }
+  if (step.action == core::action::kPurgeRecycled) return "rm -r " + bin;
+  if (step.action == core::action::kRestoreFromBin) {
+    return "mv " + bin + " " + Param(step, "target") + "/" + step.partition;
+  }
+  if (step.action == core::action::kRestoreFromArchive) {
+    return "cp -a " + archive + ". " + Param(step, "target") + "/" + step.partition +
+           " && sha256sum -c manifest.json";
+  }
+  return step.action;
+}
+
+util::Status LakeBackend::Execute(const Step& step, StepContext& context) {
+  const std::string& a = step.action;
+  if (a == core::action::kCheckArchive) {
+    TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "archive")));
+    return store->ProbeWritable("");
+  }
+  if (a == core::action::kHidePartition) return Hide(step);
+  if (a == core::action::kCopyToArchive) return CopyToArchive(step, context);
+  if (a == core::action::kVerifyArchive) return VerifyArchive(step, context);
+  if (a == core::action::kPurgeRecycled) return Purge(step);
+  if (a == core::action::kRestoreFromBin) return RestoreFromBin(step, context);
+  if (a == core::action::kRestoreFromArchive) return RestoreFromArchive(step, context);
+  return util::StepError("step " + step.id + ": the lake backend has no action \"" + a + "\"");
+}
+
+util::Status LakeBackend::Hide(const Step& step) {
+  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location")));
+  const std::string bin = Param(step, "bin");
+  TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
+  TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, bin));
+  if (!in_place && in_bin) return {};  // done before
+  if (in_place && in_bin) {
+    return util::StepError("partition " + step.partition + " of " + Param(step, "location") +
+                           " holds files again after it was moved to " + bin +
+                           "; new data arrived in an expired partition. Move those files "
+                           "aside by hand, then apply again");
+  }
+  if (!in_place) {
+    return util::StepError("partition " + step.partition + " is neither in " +
+                           Param(step, "location") + " nor in its recycle bin entry " + bin);
+  }
+  TM_TRY(store->Rename(step.partition, bin));
+  return store->PruneEmpty(step.partition.substr(0, step.partition.find('/')));
+}
+
+archive::Manifest HeaderOf(const Step& step, const std::string& run_id) {
+  archive::Manifest header;
+  header.tool_version = std::string("tidemark ") + TIDEMARK_VERSION;
+  header.dataset = Param(step, "dataset");
+  header.lifecycle = step.lifecycle;
+  header.storage = step.storage;
+  header.partition = step.partition;
+  header.source = Param(step, "location") + "/" + step.partition;
+  header.range_start = Param(step, "range_start");
+  header.range_end = Param(step, "range_end");
+  header.run_id = run_id;
+  header.created_at = util::FormatInstant(util::Now());
+  return header;
+}
+
+util::Status LakeBackend::CopyToArchive(const Step& step, StepContext& context) {
+  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "archive")));
+  TreeLocation from{source.get(), Param(step, "bin")};
+  TreeLocation to{target.get(), ""};
+  TM_TRY(archive::CopyToArchive(from, to, HeaderOf(step, context.run_id), *context.progress));
+  return {};
+}
+
+util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) {
+  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "archive")));
+  TreeLocation from{source.get(), Param(step, "bin")};
+  TreeLocation to{target.get(), ""};
+  TM_TRY(archive::VerifyArchive(to, &from, *context.progress));
+  return {};
+}
+
+util::Status LakeBackend::Purge(const Step& step) {
+  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location")));
+  const std::string bin = Param(step, "bin");
+  if (!Param(step, "archive").empty()) {
+    // Never delete the last copy: the archive must still be there, complete.
+    TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+    TreeLocation at{archive_store.get(), ""};
+    auto manifest = archive::ReadManifest(at);
+    if (!manifest) {
+      return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
+    }
+  }
+  TM_TRY_ASSIGN(auto objects, store->List(bin));
+  for (const store::ObjectInfo& object : objects) TM_TRY(store->Delete(object.key));
+  return store->PruneEmpty(kRecycleDir);
+}
+
+util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context) {
+  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
+  const std::string bin = Param(step, "bin");
+  TM_TRY_ASSIGN(bool in_bin, HasFiles(*source, bin));
+  TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
+  if (!in_bin && in_place) return {};  // done before
+  if (!in_bin) return util::StepError("recycle bin entry " + bin + " is gone; restore from the archive");
+  const bool same_place = Param(step, "target") == Param(step, "location");
+  if (in_place && same_place) {
+    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+                           step.partition + " already holds files; restore --to another location");
+  }
+  if (same_place) return source->Rename(bin, step.partition);
+  // Another location: copy through staging, verify, then make it visible at once.
+  const std::string staging = std::string(kStagingDir) + "/" + step.partition;
+  if (in_place) return {};
+  TreeLocation from{source.get(), bin};
+  TreeLocation stage{target.get(), staging};
+  TM_TRY(archive::CopyToArchive(from, stage, HeaderOf(step, context.run_id), *context.progress));
+  TM_TRY(archive::VerifyArchive(stage, &from, *context.progress));
+  TM_TRY(target->Delete(store::JoinKey(staging, archive::kManifestName)));
+  TM_TRY(target->Rename(staging, step.partition));
+  return target->PruneEmpty(kStagingDir);
+}
+
+util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& context) {
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
+  TreeLocation from{archive_store.get(), ""};
+  TM_TRY_ASSIGN(archive::Manifest manifest, archive::ReadManifest(from));
+  const std::string staging = std::string(kStagingDir) + "/" + step.partition;
+  TM_TRY_ASSIGN(bool staged, HasFiles(*target, staging));
+  TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
+  if (in_place && !staged) {
+    TreeLocation at{target.get(), step.partition};
+    auto matches = archive::VerifyAgainstManifest(manifest, at, util::NoProgress());
+    if (matches) return {};  // done before
+    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+                           step.partition + " already holds other files; restore --to another location");
+  }
+  if (in_place) {
+    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+                           step.partition + " already holds files; restore --to another location");
+  }
+  TreeLocation stage{target.get(), staging};
+  TM_TRY(archive::CopyFromArchive(from, stage, *context.progress));
+  TM_TRY(archive::VerifyAgainstManifest(manifest, stage, *context.progress));
+  TM_TRY(target->Rename(staging, step.partition));
+  return target->PruneEmpty(kStagingDir);
+}
+
+util::Status LakeBackend::Holds(const Step& step) {
+  const std::string& a = step.action;
+  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location").empty() ? Param(step, "target")
+                                                                     : Param(step, "location")));
+  if (a == core::action::kCheckArchive) return {};
+  if (a == core::action::kHidePartition) {
+    TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
+    if (in_place) return util::Fail(util::ErrorCategory::kVerify, step.partition + " is visible to readers");
+    return {};
+  }
+  if (a == core::action::kCopyToArchive || a == core::action::kVerifyArchive) {
+    TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+    TreeLocation at{archive_store.get(), ""};
+    if (a == core::action::kCopyToArchive) return archive::ReadManifest(at).map([](auto&&) {});
+    return archive::VerifyArchive(at, nullptr, util::NoProgress()).map([](auto&&) {});
+  }
+  if (a == core::action::kPurgeRecycled) {
+    TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, Param(step, "bin")));
+    if (in_bin) return util::Fail(util::ErrorCategory::kVerify, Param(step, "bin") + " is still in the recycle bin");
+    return {};
+  }
+  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
+  TM_TRY_ASSIGN(bool restored, HasFiles(*target, step.partition));
+  if (!restored) return util::Fail(util::ErrorCategory::kVerify, step.partition + " is not in place");
+  return {};
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<Backend>> OpenLakeBackend(const config::Config& config,
+                                                       const config::Connection& connection) {
+  return std::unique_ptr<Backend>(new LakeBackend(config, connection));
+}
+
+std::string BinKey(const std::string& partition, util::Instant removed_at, bool detached) {
+  return std::string(detached ? kDetachedDir : kRecycleDir) + "/" +
+         util::FormatCompactUtc(removed_at, "%Y%m%dT%H%M%SZ") + "/" + partition;
+}
+
+}  // namespace tidemark::backend::lake

@@ -1,0 +1,60 @@
+// tidemark apply: executes run files, planning first when given none. A run file of the
+// same dataset written within the hour is picked up again unless --force-run.
+
+#include <cstdio>
+
+#include "tidemark/cli/command.h"
+#include "tidemark/cli/console.h"
+#include "tidemark/exec/apply.h"
+
+namespace tidemark::cli {
+
+namespace {
+
+struct ApplyCommandOptions {
+  std::vector<std::string> run_files;
+  std::vector<std::string> datasets;
+  std::string now;
+  bool force_run = false;
+  bool verbose = false;
+  int jobs = 1;
+};
+
+int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
+  auto config = Load(global);
+  if (!config) return Report(config.error());
+  if (!options.run_files.empty() && !options.datasets.empty()) {
+    return Report(util::Error(util::ErrorCategory::kConfig,
+                              "give run files or --dataset, not both"));
+  }
+  auto checked = CheckDatasets(*config, options.datasets);
+  if (!checked) return Report(checked.error());
+  auto now = ResolveNow(options.now, *config);
+  if (!now) return Report(now.error());
+  exec::ApplyOptions apply;
+  apply.datasets = options.datasets;
+  apply.run_files = options.run_files;
+  apply.now = *now;
+  apply.now_given = !options.now.empty();
+  apply.force_run = options.force_run;
+  apply.jobs = options.jobs;
+  ConsoleReporter reporter(options.verbose);
+  auto outcomes = exec::ApplyDatasets(*config, apply, reporter);
+  return PrintOutcomes(outcomes, true);
+}
+
+}  // namespace
+
+void AddApplyCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
+  auto options = std::make_shared<ApplyCommandOptions>();
+  CLI::App* sub = app.add_subcommand("apply", "execute run files (planning first when given none)");
+  sub->add_option("runfiles", options->run_files, "run files to execute")->check(CLI::ExistingFile);
+  sub->add_option("--dataset", options->datasets, "only these datasets (repeatable)");
+  sub->add_option("--now", options->now, "plan as if it were this time (YYYY-MM-DDTHH:MM:SSZ)");
+  sub->add_flag("--force-run", options->force_run, "plan anew even if a run file of the last hour exists");
+  sub->add_option("--jobs", options->jobs, "datasets applied in parallel")->check(CLI::PositiveNumber);
+  sub->add_flag("-v,--verbose", options->verbose, "a line for every step");
+  commands.push_back({sub, [&global, options] { return RunApply(global, *options); }});
+}
+
+}  // namespace tidemark::cli

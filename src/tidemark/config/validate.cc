@@ -1,0 +1,235 @@
+#include "tidemark/config/validate.h"
+
+#include <cmath>
+
+#include "tidemark/config/locations.h"
+#include "tidemark/util/strings.h"
+#include "tidemark/util/timezone.h"
+
+namespace tidemark::config {
+
+namespace {
+
+constexpr std::string_view kSecretsHint =
+    "secrets never go in the file; use password_env or password_file";
+
+std::string Quote(const std::string& text) { return "\"" + text + "\""; }
+
+template <typename T>
+std::vector<std::string> NamesOf(const std::vector<T>& objects) {
+  std::vector<std::string> names;
+  for (const T& object : objects) names.push_back(object.name);
+  return names;
+}
+
+void ValidateTimezone(const Config& config, ParseContext& context) {
+  if (util::TimeZone::Load(config.timezone)) return;
+  context.problems.Add(context.sources.Find("timezone", {config.path, 1, 1}),
+                       "unknown timezone " + Quote(config.timezone) +
+                           "; use an IANA name such as UTC or Europe/Berlin");
+}
+
+void ValidateState(const Config& config, ParseContext& context) {
+  const Position where = context.sources.Find("state", {config.path, 1, 1});
+  const std::string scheme = UrlScheme(config.state);
+  if (UrlHasSecret(config.state)) {
+    context.problems.Add(where,
+                         "state has a password in its URL; secrets never go in the "
+                         "file; use ~/.pgpass or PGPASSWORD");
+  } else if (scheme == "sqlite" && config.state.size() > 7) {
+    return;
+  } else if (scheme != "postgres" && scheme != "postgresql") {
+    context.problems.Add(
+        where, "state must be sqlite:PATH or a postgres:// URL, not " + Quote(config.state));
+  }
+}
+
+void ValidateConnectionKeys(const Connection& connection, const std::string& scheme,
+                            ParseContext& context) {
+  const std::string path = "connections." + connection.name;
+  const std::string what = "connection '" + connection.name + "'";
+  if (!connection.password_env.empty() && !connection.password_file.empty()) {
+    context.problems.Add(context.sources.Find(path + ".password_file", connection.position),
+                         what + " gives both password_env and password_file; keep one");
+  }
+  if (scheme == "s3" || KindOfScheme(scheme) == SystemKind::kUnknown) return;
+  const std::pair<const char*, const std::string*> s3_only[] = {
+      {"access_key_env", &connection.access_key_env},
+      {"secret_key_env", &connection.secret_key_env},
+      {"profile", &connection.profile},
+      {"region", &connection.region},
+      {"endpoint", &connection.endpoint}};
+  for (const auto& [key, value] : s3_only) {
+    if (value->empty()) continue;
+    context.problems.Add(
+        context.sources.Find(path + "." + key, connection.position),
+        what + " is " + scheme + ", and " + key + " applies to s3 connections only; remove it");
+  }
+}
+
+void ValidateConnection(const Connection& connection, const Config& config, ParseContext& context) {
+  const Position where =
+      context.sources.Find("connections." + connection.name + ".url", connection.position);
+  const std::string what = "connection '" + connection.name + "'";
+  if (connection.url.empty()) return;  // reported as missing
+  const std::string scheme = UrlScheme(connection.url);
+  if (UrlHasSecret(connection.url)) {
+    context.problems.Add(where, what + " has a password in its URL; " + std::string(kSecretsHint));
+  } else if (scheme.empty()) {
+    context.problems.Add(where, what +
+                                    " has a URL without a scheme; write scheme:..., with "
+                                    "scheme one of " +
+                                    KnownSchemes());
+  } else if (KindOfScheme(scheme) == SystemKind::kUnknown) {
+    context.problems.Add(
+        where, what + " has unknown URL scheme '" + scheme + "'; use one of " + KnownSchemes());
+  } else if (KindOfScheme(scheme) == SystemKind::kLake) {
+    auto root = LakeRoot(connection.url, config);
+    if (!root) context.problems.Add(where, what + ": " + root.error());
+  }
+  ValidateConnectionKeys(connection, scheme, context);
+}
+
+// Reports placeholders other than the four, and a template without {partition}.
+void ValidateArchivePath(const Archive& archive, ParseContext& context) {
+  const Position where =
+      context.sources.Find("archives." + archive.name + ".path", archive.position);
+  const std::string what = "archive '" + archive.name + "'";
+  if (!IsRelativeBelow(archive.path)) {
+    context.problems.Add(where, what +
+                                    " path must stay below the connection's root: no "
+                                    "leading '/' and no '..'");
+  }
+  bool has_partition = false;
+  for (size_t open = archive.path.find('{'); open != std::string::npos;
+       open = archive.path.find('{', open + 1)) {
+    size_t close = archive.path.find('}', open);
+    if (close == std::string::npos) {
+      context.problems.Add(where, what + " path has a '{' without a closing '}'");
+      return;
+    }
+    std::string name = archive.path.substr(open + 1, close - open - 1);
+    has_partition = has_partition || name == "partition";
+    if (name != "dataset" && name != "lifecycle" && name != "storage" && name != "partition") {
+      context.problems.Add(where, what + " path uses unknown placeholder {" + name +
+                                      "}; use only {dataset}, {lifecycle}, {storage} and "
+                                      "{partition}");
+    }
+  }
+  if (!has_partition) {
+    context.problems.Add(where, what +
+                                    " path has no {partition}, so every partition would "
+                                    "be archived to one place; add {partition}");
+  }
+}
+
+void ValidateArchive(const Archive& archive, const Config& config, ParseContext& context) {
+  ValidateArchivePath(archive, context);
+  const Position where =
+      context.sources.Find("archives." + archive.name + ".connection", archive.position);
+  const std::string what = "archive '" + archive.name + "'";
+  const Connection* connection = config.FindConnection(archive.connection);
+  if (archive.connection.empty()) return;  // reported as missing
+  if (connection == nullptr) {
+    context.problems.Add(where, what + " names connection '" + archive.connection + "', " +
+                                    NotDefined("connections", NamesOf(config.connections)));
+  } else if (KindOfScheme(UrlScheme(connection->url)) == SystemKind::kDatabase) {
+    context.problems.Add(where, what + " is on database connection '" + archive.connection +
+                                    "'; archives are written to a file: or s3: connection");
+  }
+}
+
+void ValidateStrategy(const Dataset& dataset, ParseContext& context) {
+  const std::string path = DatasetPath(dataset);
+  if (!context.IsValid(path + ".interval") || !context.IsValid(path + ".strategy")) return;
+  const Position where = context.sources.Find(
+      path + (dataset.interval_given ? ".interval" : ".strategy"), dataset.position);
+  const std::string what = "dataset '" + dataset.name + "'";
+  if (dataset.strategy == Strategy::kId && dataset.interval.IsTime()) {
+    context.problems.Add(where, what +
+                                    " has strategy id, which needs an integer interval "
+                                    "(the width of one id range), e.g. interval: 1000000");
+  } else if (dataset.strategy == Strategy::kSequential && !dataset.interval.IsTime()) {
+    context.problems.Add(where, what +
+                                    " has strategy sequential, which needs a duration as "
+                                    "interval (the period one partition should cover), "
+                                    "e.g. interval: 7 days");
+  }
+}
+
+void ValidateRetention(const Dataset& dataset, ParseContext& context) {
+  if (!dataset.retention || !dataset.interval.IsTime() || dataset.premake == 0) return;
+  const std::string path = DatasetPath(dataset);
+  for (const char* key : {".interval", ".premake", ".strategy"}) {
+    if (!context.IsValid(path + key)) return;
+  }
+  const double ahead = static_cast<double>(dataset.premake) *
+                       static_cast<double>(dataset.interval.count) *
+                       static_cast<double>(core::ApproximateSeconds({1, dataset.interval.unit}));
+  const double retention =
+      static_cast<double>(dataset.retention->count) *
+      static_cast<double>(core::ApproximateSeconds({1, dataset.retention->unit}));
+  if (retention >= ahead) return;
+  const core::Span total{dataset.premake * dataset.interval.count, dataset.interval.unit};
+  context.problems.Add(
+      context.sources.Find(path + ".retention", dataset.position),
+      "retention " + core::FormatSpan(*dataset.retention) + " of dataset '" + dataset.name +
+          "' is shorter than premake × interval (" + std::to_string(dataset.premake) + " × " +
+          core::FormatSpan(dataset.interval) + " = " + core::FormatSpan(total) +
+          "); raise retention to at least " + core::FormatSpan(total) + " or lower premake");
+}
+
+void ValidateExpiry(const Dataset& dataset, const Config& config, ParseContext& context) {
+  const std::string path = DatasetPath(dataset);
+  const std::string what = "dataset '" + dataset.name + "'";
+  if (!dataset.archive_to.empty() && config.FindArchive(dataset.archive_to) == nullptr) {
+    context.problems.Add(context.sources.Find(path + ".archive_to", dataset.position),
+                         what + " archives to '" + dataset.archive_to + "', " +
+                             NotDefined("archives", NamesOf(config.archives)));
+  }
+  if (dataset.on_expire == OnExpire::kArchive && dataset.archive_to.empty() &&
+      context.IsValid(path + ".archive_to")) {
+    context.problems.Add(context.sources.Find(path + ".on_expire", dataset.position),
+                         what +
+                             " has on_expire: archive but no archive_to; add archive_to: "
+                             "with the name of an archive, or choose on_expire: drop");
+  }
+  if (dataset.tablespace_after.has_value() != !dataset.tablespace.empty() &&
+      context.IsValid(path + ".tablespace_after") && context.IsValid(path + ".tablespace")) {
+    const bool has_after = dataset.tablespace_after.has_value();
+    context.problems.Add(
+        context.sources.Find(path + (has_after ? ".tablespace_after" : ".tablespace"),
+                             dataset.position),
+        what +
+            (has_after ? " has tablespace_after but no tablespace; add tablespace:"
+                       : " has tablespace but no tablespace_after; add tablespace_after:") +
+            ", or remove it");
+  }
+}
+
+}  // namespace
+
+std::string NotDefined(const std::string& kind_plural, const std::vector<std::string>& known) {
+  if (known.empty())
+    return "which is not defined, and no " + kind_plural + " are; define it under " + kind_plural +
+           ":";
+  return "which is not defined; known " + kind_plural + ": " + util::Join(known, ", ");
+}
+
+void Validate(const Config& config, ParseContext& context) {
+  ValidateTimezone(config, context);
+  ValidateState(config, context);
+  for (const Connection& connection : config.connections) {
+    ValidateConnection(connection, config, context);
+  }
+  for (const Archive& archive : config.archives) ValidateArchive(archive, config, context);
+  for (const Dataset& dataset : config.datasets) {
+    ValidateStrategy(dataset, context);
+    ValidateRetention(dataset, context);
+    ValidateExpiry(dataset, config, context);
+  }
+  ValidateStorages(config, context);
+  ValidateLocations(config, context);
+}
+
+}  // namespace tidemark::config

@@ -1,0 +1,244 @@
+#include "tidemark/exec/apply.h"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tidemark/exec/run_files.h"
+#include "tidemark/util/strings.h"
+
+namespace tidemark::exec {
+
+namespace {
+
+std::string SystemOfDataset(const config::Config& config, const config::Dataset& dataset) {
+  std::set<std::string> systems;
+  for (const config::Lifecycle& lifecycle : dataset.lifecycles) {
+    for (const config::Storage& storage : lifecycle.storages) {
+      const config::Connection* connection = config.FindConnection(storage.connection);
+      if (connection != nullptr) systems.insert(backend::SystemOf(connection->url));
+    }
+  }
+  return systems.size() == 1 ? *systems.begin() : "mixed";
+}
+
+// The work of one worker thread: its own state store connection and backends.
+class Worker {
+ public:
+  Worker(const config::Config& config, const ApplyOptions& options, Reporter& reporter,
+         const util::TimeZone& zone)
+      : config_(config), options_(options), reporter_(reporter), zone_(zone), backends_(config) {}
+
+  void ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcome);
+  void ApplyRunFiles(const std::string& dataset, const std::vector<std::string>& paths,
+                     DatasetOutcome& outcome);
+
+ private:
+  util::Status Open() {
+    if (state_) return {};
+    TM_TRY_ASSIGN(state_, state::OpenStateStore(config_.state, config_.base_dir));
+    return {};
+  }
+  util::Status PlanAndExecute(const config::Dataset& dataset, DatasetOutcome& outcome);
+  void Execute(const core::RunFile& run, const std::string& path, DatasetOutcome& outcome);
+
+  const config::Config& config_;
+  const ApplyOptions& options_;
+  Reporter& reporter_;
+  const util::TimeZone& zone_;
+  BackendPool backends_;
+  std::unique_ptr<state::StateStore> state_;
+};
+
+// Holds a dataset's lock for a scope.
+class DatasetLock {
+ public:
+  DatasetLock(state::StateStore& state, std::string dataset)
+      : state_(state), dataset_(std::move(dataset)), holder_(state::ThisProcess(NewRunId(util::Now()))) {}
+  ~DatasetLock() {
+    if (held_) (void)state_.ReleaseLock(dataset_, holder_.run_id);
+  }
+  util::Status Acquire() {
+    TM_TRY(state_.AcquireLock(dataset_, holder_));
+    held_ = true;
+    return {};
+  }
+
+ private:
+  state::StateStore& state_;
+  std::string dataset_;
+  state::LockHolder holder_;
+  bool held_ = false;
+};
+
+void Worker::ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcome) {
+  outcome.dataset = dataset.name;
+  auto opened = Open();
+  if (!opened) {
+    outcome.error = opened.error();
+    return;
+  }
+  DatasetLock lock(*state_, dataset.name);
+  auto locked = lock.Acquire();
+  if (!locked) {
+    outcome.error = locked.error();
+    return;
+  }
+  auto status = PlanAndExecute(dataset, outcome);
+  if (!status && !outcome.error) outcome.error = status.error();
+}
+
+util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutcome& outcome) {
+  const std::string runs = RunsDirectory(config_);
+  if (!options_.force_run && !options_.plan_only) {
+    auto planned_for = options_.now_given ? std::optional<util::Instant>(options_.now) : std::nullopt;
+    if (auto reusable = FindReusableRun(runs, dataset.name, "archival", util::Now(), planned_for)) {
+      outcome.reused = true;
+      outcome.run_file = reusable->path;
+      reporter_.Note(dataset.name, "reusing " + reusable->path + " written within the hour (--force-run plans anew)");
+      Execute(reusable->run, reusable->path, outcome);
+      return {};
+    }
+  }
+  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
+  plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
+  outcome.plan = plan::PlanDataset(request);
+  for (const std::string& note : outcome.plan.notes) reporter_.Note(dataset.name, note);
+  if (outcome.plan.steps.empty()) return {};
+  TM_TRY(RenderSteps(backends_, outcome.plan.steps));
+  core::RunFile run;
+  run.created_at = util::Now();
+  run.run_id = NewRunId(run.created_at);
+  run.dataset = dataset.name;
+  run.system = SystemOfDataset(config_, dataset);
+  run.now = options_.now;
+  run.config_sha256 = config_.sha256;
+  run.notes = outcome.plan.notes;
+  run.steps = outcome.plan.steps;
+  TM_TRY_ASSIGN(outcome.run_file, WriteRunFile(runs, run));
+  if (!options_.plan_only) Execute(run, outcome.run_file, outcome);
+  return {};
+}
+
+void Worker::Execute(const core::RunFile& run, const std::string& path, DatasetOutcome& outcome) {
+  Executor executor(config_, *state_, backends_, reporter_);
+  outcome.tally = executor.Execute(run, path, &outcome.error);
+}
+
+void Worker::ApplyRunFiles(const std::string& dataset, const std::vector<std::string>& paths,
+                           DatasetOutcome& outcome) {
+  outcome.dataset = dataset;
+  auto opened = Open();
+  if (!opened) {
+    outcome.error = opened.error();
+    return;
+  }
+  DatasetLock lock(*state_, dataset);
+  auto locked = lock.Acquire();
+  if (!locked) {
+    outcome.error = locked.error();
+    return;
+  }
+  for (const std::string& path : paths) {
+    auto run = ReadRunFile(path);
+    if (!run) {
+      outcome.error = run.error();
+      return;
+    }
+    outcome.run_file = path;
+    Execute(*run, path, outcome);
+    if (outcome.error) return;
+  }
+}
+
+// Runs `count` tasks on `jobs` threads.
+template <typename Task>
+void RunParallel(size_t count, int jobs, Task task) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < count; i = next++) task(i);
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < std::max(1, jobs) && static_cast<size_t>(j) < count; ++j) threads.emplace_back(work);
+  work();
+  for (std::thread& thread : threads) thread.join();
+}
+
+}  // namespace
+
+std::string RunsDirectory(const config::Config& config) { return config.ResolvePath(config.runs_dir); }
+
+util::Status RenderSteps(BackendPool& backends, std::vector<core::Step>& steps) {
+  for (core::Step& step : steps) {
+    TM_TRY_ASSIGN(backend::Backend * backend, backends.ForStep(step));
+    step.command = backend->Render(step);
+  }
+  return {};
+}
+
+util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
+                                                   const config::Dataset& dataset,
+                                                   BackendPool& backends, state::StateStore& state,
+                                                   const util::TimeZone& zone) {
+  (void)config;
+  core::ObservedDataset observed;
+  observed.dataset = dataset.name;
+  for (const config::Lifecycle& lifecycle : dataset.lifecycles) {
+    for (const config::Storage& storage : lifecycle.storages) {
+      TM_TRY_ASSIGN(backend::Backend * backend, backends.For(storage.connection));
+      TM_TRY_ASSIGN(auto seen, backend->Observe(dataset, lifecycle, storage, zone));
+      observed.storages.push_back(std::move(seen));
+    }
+  }
+  TM_TRY_ASSIGN(observed.holds, state.Holds(dataset.name));
+  TM_TRY_ASSIGN(observed.archived, state.Archives(dataset.name));
+  return observed;
+}
+
+std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const ApplyOptions& options,
+                                          Reporter& reporter) {
+  auto zone = util::TimeZone::Load(config.timezone);
+  std::vector<DatasetOutcome> outcomes;
+  if (!zone) {
+    outcomes.push_back({"", "", false, {}, {}, zone.error()});
+    return outcomes;
+  }
+  // Group given run files by dataset; otherwise one task per dataset.
+  std::vector<std::pair<std::string, std::vector<std::string>>> run_groups;
+  for (const std::string& path : options.run_files) {
+    auto run = ReadRunFile(path);
+    std::string dataset = run ? run->dataset : path;
+    auto it = std::find_if(run_groups.begin(), run_groups.end(), [&](auto& g) { return g.first == dataset; });
+    if (it == run_groups.end()) run_groups.push_back({dataset, {path}});
+    else it->second.push_back(path);
+  }
+  std::vector<const config::Dataset*> datasets;
+  if (options.run_files.empty()) {
+    for (const config::Dataset& dataset : config.datasets) {
+      bool wanted = options.datasets.empty() ||
+                    std::find(options.datasets.begin(), options.datasets.end(), dataset.name) != options.datasets.end();
+      if (wanted) datasets.push_back(&dataset);
+    }
+  }
+  size_t count = options.run_files.empty() ? datasets.size() : run_groups.size();
+  outcomes.resize(count);
+  RunParallel(count, options.jobs, [&](size_t i) {
+    Worker worker(config, options, reporter, *zone);
+    if (options.run_files.empty()) worker.ApplyDataset(*datasets[i], outcomes[i]);
+    else worker.ApplyRunFiles(run_groups[i].first, run_groups[i].second, outcomes[i]);
+  });
+  return outcomes;
+}
+
+int ExitCodeFor(const std::vector<DatasetOutcome>& outcomes) {
+  int code = 0;
+  for (const DatasetOutcome& outcome : outcomes) {
+    if (!outcome.error) continue;
+    int this_code = util::ExitCodeFor(outcome.error->category());
+    if (code == 0 || code == 4) code = this_code;
+  }
+  return code;
+}
+
+}  // namespace tidemark::exec

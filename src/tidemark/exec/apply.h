@@ -1,0 +1,62 @@
+// Applying datasets: for each, take its lock, reuse a run file from the last hour or
+// observe and plan a new one, write it, execute it, release the lock. Datasets run in
+// parallel with --jobs; a failing dataset never stops the others.
+//
+// Thread-safety: ApplyDatasets starts and joins its own workers.
+
+#ifndef TIDEMARK_EXEC_APPLY_H_
+#define TIDEMARK_EXEC_APPLY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidemark/config/config.h"
+#include "tidemark/core/partition.h"
+#include "tidemark/exec/executor.h"
+#include "tidemark/exec/reporter.h"
+#include "tidemark/plan/planner.h"
+
+namespace tidemark::exec {
+
+struct ApplyOptions {
+  std::vector<std::string> datasets;   // empty: every dataset of the config
+  std::vector<std::string> run_files;  // given run files instead of planning
+  util::Instant now{};                 // planning time
+  bool now_given = false;              // --now was given (reuse only runs planned for it)
+  bool force_run = false;              // ignore run files from the last hour
+  bool plan_only = false;              // write run files, execute nothing (plan)
+  int jobs = 1;
+};
+
+struct DatasetOutcome {
+  std::string dataset;
+  std::string run_file;                // empty when there was nothing to do
+  bool reused = false;                 // an existing run file was picked up
+  plan::Plan plan;                     // what was planned (empty when reused)
+  RunTally tally;
+  std::optional<util::Error> error;
+};
+
+std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const ApplyOptions& options,
+                                          Reporter& reporter);
+
+// The process exit code for a set of outcomes: 0 when all succeeded; else 4 when every
+// failure was a lock conflict, else the code of the most telling failure.
+int ExitCodeFor(const std::vector<DatasetOutcome>& outcomes);
+
+// Observes every storage of a dataset, and adds its holds and archive records.
+util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
+                                                   const config::Dataset& dataset,
+                                                   BackendPool& backends, state::StateStore& state,
+                                                   const util::TimeZone& zone);
+
+// The runs directory of a config, absolute.
+std::string RunsDirectory(const config::Config& config);
+
+// Fills in each step's rendered command.
+util::Status RenderSteps(BackendPool& backends, std::vector<core::Step>& steps);
+
+}  // namespace tidemark::exec
+
+#endif  // TIDEMARK_EXEC_APPLY_H_

@@ -1,0 +1,212 @@
+#include "tidemark/plan/planner.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "tidemark/config/storage_urls.h"
+#include "tidemark/util/strings.h"
+
+namespace tidemark::plan {
+
+namespace {
+
+using config::OnExpire;
+using core::Step;
+
+// Everything needed to plan one storage.
+struct StorageContext {
+  const PlanRequest* request;
+  const config::Lifecycle* lifecycle;
+  const config::Storage* storage;
+  const core::ObservedStorage* observed;
+  int base_seq;  // seq of this lifecycle order's first phase
+};
+
+Step MakeStep(const StorageContext& c, Phase phase, const char* action, const std::string& partition,
+              std::string about) {
+  Step step;
+  step.seq = c.base_seq + phase;
+  step.lifecycle = c.lifecycle->name;
+  step.storage = c.storage->name;
+  step.system = config::StorageFamily(c.observed->location);
+  step.action = action;
+  step.partition = partition;
+  step.id = c.lifecycle->name + "/" + c.storage->name + "/" +
+            (partition.empty() ? "" : partition + "/") + action;
+  step.about = std::move(about);
+  step.params["dataset"] = c.request->dataset->name;
+  step.params["location"] = c.observed->location;
+  step.params["connection"] = c.storage->connection;
+  return step;
+}
+
+const config::Archive* ArchiveOf(const config::Config& config, const config::Dataset& dataset) {
+  return dataset.archive_to.empty() ? nullptr : config.FindArchive(dataset.archive_to);
+}
+
+std::string ArchiveFor(const StorageContext& c, const std::string& partition) {
+  const config::Archive* archive = ArchiveOf(*c.request->config, *c.request->dataset);
+  if (archive == nullptr) return "";
+  return config::ArchiveUrl(*c.request->config, *archive, c.request->dataset->name,
+                            c.lifecycle->name, c.storage->name, partition);
+}
+
+bool IsHeld(const StorageContext& c, const std::string& partition) {
+  for (const core::Hold& hold : c.request->observed->holds) {
+    if (hold.lifecycle == c.lifecycle->name && hold.storage == c.storage->name &&
+        hold.partition == partition && hold.until > c.request->now) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void SetRange(Step& step, const std::optional<core::TimeRange>& range) {
+  if (!range) return;
+  step.params["range_start"] = util::FormatInstant(range->start);
+  step.params["range_end"] = util::FormatInstant(range->end);
+}
+
+std::string DescribeSize(int64_t bytes, int64_t files) {
+  return util::HumanBytes(bytes) + " in " + std::to_string(files) + (files == 1 ? " file" : " files");
+}
+
+// Steps for one expired partition; `bin` is where hiding puts it.
+void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  const bool detach = dataset.on_expire == OnExpire::kDetach;
+  const std::string bin = "_tidemark/" + std::string(detach ? "detached/" : "recycle/") +
+                          util::FormatCompactUtc(c.request->now, "%Y%m%dT%H%M%SZ") + "/" +
+                          partition.name;
+  const std::string retention = FormatSpan(*dataset.retention);
+  Step hide = MakeStep(c, kHidePhase, core::action::kHidePartition, partition.name,
+                       "hide the partition from readers before touching its data (older than " +
+                           retention + "; " + DescribeSize(partition.bytes, partition.files) + ")");
+  hide.params["bin"] = bin;
+  hide.params["bytes"] = std::to_string(partition.bytes);
+  hide.params["files"] = std::to_string(partition.files);
+  SetRange(hide, partition.range);
+  plan.steps.push_back(hide);
+  if (detach) return;
+  const std::string archive = dataset.on_expire == OnExpire::kArchive ? ArchiveFor(c, partition.name) : "";
+  if (!archive.empty()) {
+    Step copy = MakeStep(c, kCopyPhase, core::action::kCopyToArchive, partition.name,
+                         "copy the files to the archive with their mtimes, then write "
+                         "manifest.json with the sha256 of every file");
+    copy.params = hide.params;
+    copy.params["archive"] = archive;
+    plan.steps.push_back(copy);
+    Step verify = MakeStep(c, kVerifyPhase, core::action::kVerifyArchive, partition.name,
+                           "re-read the archive and compare every file with the manifest and the "
+                           "source before anything is deleted");
+    verify.params = copy.params;
+    plan.steps.push_back(verify);
+  }
+  if (dataset.recycle_days == 0) {
+    Step purge = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, partition.name,
+                          "delete the recycle bin copy (recycle_days: 0)");
+    purge.params = hide.params;
+    if (!archive.empty()) purge.params["archive"] = archive;
+    plan.steps.push_back(purge);
+  }
+}
+
+void PlanBinPurges(const StorageContext& c, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  const core::Span keep{dataset.recycle_days, core::SpanUnit::kDay};
+  for (const core::BinEntry& entry : c.observed->bin) {
+    if (entry.detached) continue;
+    util::Instant due = dataset.recycle_days == 0
+                            ? entry.removed_at
+                            : core::AddSpan(entry.removed_at, keep, 1, *c.request->zone);
+    if (due > c.request->now) continue;
+    Step purge = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, entry.partition,
+                          "delete the recycle bin copy removed " +
+                              util::FormatInstant(entry.removed_at) + " (recycle_days: " +
+                              std::to_string(dataset.recycle_days) + "; " +
+                              DescribeSize(entry.bytes, entry.files) + ")");
+    purge.id = c.lifecycle->name + "/" + c.storage->name + "/" + entry.entry + "/" +
+               core::action::kPurgeRecycled;
+    purge.params["bin"] = entry.entry;
+    purge.params["bytes"] = std::to_string(entry.bytes);
+    purge.params["files"] = std::to_string(entry.files);
+    SetRange(purge, entry.range);
+    if (dataset.on_expire == OnExpire::kArchive) purge.params["archive"] = ArchiveFor(c, entry.partition);
+    plan.steps.push_back(purge);
+  }
+}
+
+void PlanStorage(const StorageContext& c, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  for (const std::string& note : c.observed->notes) plan.notes.push_back(note);
+  std::vector<const core::Partition*> expired;
+  if (dataset.retention) {
+    const util::Instant cutoff = ExpiryCutoff(dataset, c.request->now, *c.request->zone);
+    for (const core::Partition& partition : c.observed->partitions) {
+      if (!partition.range || partition.range->end > cutoff) continue;
+      if (IsHeld(c, partition.name)) {
+        plan.notes.push_back("partition " + partition.name + " is past retention but held after a restore");
+        continue;
+      }
+      expired.push_back(&partition);
+    }
+  }
+  std::sort(expired.begin(), expired.end(), [](const core::Partition* a, const core::Partition* b) {
+    return std::tie(a->range->start, a->name) < std::tie(b->range->start, b->name);
+  });
+  if (!expired.empty() && dataset.on_expire == OnExpire::kKeep) {
+    plan.notes.push_back(std::to_string(expired.size()) + " partition(s) of " + c.lifecycle->name +
+                         "/" + c.storage->name + " are past retention and kept (on_expire: keep)");
+    expired.clear();
+  }
+  if (!expired.empty() && dataset.on_expire == OnExpire::kArchive) {
+    Step check = MakeStep(c, kCheckPhase, core::action::kCheckArchive, "",
+                          "make sure the archive can be written before anything is moved");
+    const config::Archive* archive = ArchiveOf(*c.request->config, dataset);
+    check.params["archive"] = config::ArchivePrefixUrl(*c.request->config, *archive, dataset.name,
+                                                       c.lifecycle->name, c.storage->name);
+    plan.steps.push_back(check);
+  }
+  for (const core::Partition* partition : expired) PlanExpiry(c, *partition, plan);
+  PlanBinPurges(c, plan);
+}
+
+const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,
+                                          const std::string& lifecycle, const std::string& storage) {
+  for (const core::ObservedStorage& s : observed.storages) {
+    if (s.lifecycle == lifecycle && s.storage == storage) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+util::Instant ExpiryCutoff(const config::Dataset& dataset, util::Instant now,
+                           const util::TimeZone& zone) {
+  return core::AddSpan(now, *dataset.retention, -1, zone);
+}
+
+Plan PlanDataset(const PlanRequest& request) {
+  Plan plan;
+  std::set<int> orders;
+  for (const config::Lifecycle& lifecycle : request.dataset->lifecycles) orders.insert(lifecycle.order);
+  std::map<int, int> group_of;
+  for (int order : orders) group_of[order] = static_cast<int>(group_of.size());
+  for (const config::Lifecycle& lifecycle : request.dataset->lifecycles) {
+    for (const config::Storage& storage : lifecycle.storages) {
+      const core::ObservedStorage* observed = FindObserved(*request.observed, lifecycle.name, storage.name);
+      if (observed == nullptr || !observed->exists) {
+        if (observed != nullptr) plan.notes.insert(plan.notes.end(), observed->notes.begin(), observed->notes.end());
+        continue;
+      }
+      StorageContext c{&request, &lifecycle, &storage, observed, group_of[lifecycle.order] * kPhases};
+      PlanStorage(c, plan);
+    }
+  }
+  std::stable_sort(plan.steps.begin(), plan.steps.end(),
+                   [](const Step& a, const Step& b) { return a.seq < b.seq; });
+  return plan;
+}
+
+}  // namespace tidemark::plan
