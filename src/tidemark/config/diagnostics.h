@@ -42,6 +42,7 @@ class Problems {
 class SourceMap {
  public:
   void Record(const std::string& key_path, const Position& position);
+  bool Has(const std::string& key_path) const { return positions_.contains(key_path); }
   // The position of `key_path`, else of its nearest recorded ancestor, else `fallback`.
   Position Find(const std::string& key_path, const Position& fallback) const;
 

@@ -156,7 +156,8 @@ constexpr KeyInfo kLateDataKeys[] = {
 };
 
 constexpr SectionInfo kSections[] = {
-    {Section::kTop, "Top level", "the file itself", "The file is one YAML mapping.", kTopKeys},
+    {Section::kTop, "Top level", "at the top of the file", "The file is one YAML mapping.",
+     kTopKeys},
     {Section::kConnection, "Connection", "under `connections: NAME:`",
      "A system tidemark reads and changes. Secrets never appear in the file, only where to "
      "find them: `*_env`, `*_file`, or the client's own mechanisms such as `~/.pgpass`.",

@@ -48,37 +48,6 @@ std::string StaticPrefix(std::string_view path_template);
 // Whether a relative path stays below its root: not absolute and no ".." component.
 bool IsRelativeBelow(std::string_view path);
 
-// URLs of a loaded (valid) config for the layers above. A file: URL in any accepted form
-// comes out as "file:///absolute/path"; other URLs keep their form.
-
-// The connection URL with file: paths made absolute against config.base_dir.
-std::string ResolveUrl(const Config& config, const std::string& url);
-
-// Where a storage's partitions live: "file:///var/lib/lake/devices" or
-// "s3://bucket/prefix/landing/orders" for lakes (no query), the connection URL plus
-// "#" and the table for databases ("postgres://tidemark@db1:5432/app#public.events").
-// "" when the storage's connection is not defined.
-std::string StorageUrl(const Config& config, const Storage& storage);
-
-// The family of a location, which decides which backend handles it and what a restore
-// may target: "lake" (file:, s3:), "postgres" (postgres:, postgresql:), "mariadb"
-// (mariadb:, mysql:), or "" when the location has no known scheme.
-std::string StorageFamily(const std::string& location);
-
-// The archive location of one partition: the archive's connection root joined with its
-// path template filled in, always ending in '/' (e.g.
-// "s3://datalake/archive/orders/raw/landing/dt=2024-01-05/"). "" when the archive's
-// connection is not defined.
-std::string ArchiveUrl(const Config& config, const Archive& archive, const std::string& dataset,
-                       const std::string& lifecycle, const std::string& storage,
-                       const std::string& partition);
-
-// The directory under which ArchiveUrl puts the partitions of one storage: the filled-in
-// template up to the directory holding {partition}, ending in '/'.
-std::string ArchivePrefixUrl(const Config& config, const Archive& archive,
-                             const std::string& dataset, const std::string& lifecycle,
-                             const std::string& storage);
-
 }  // namespace tidemark::config
 
 #endif  // TIDEMARK_CONFIG_LOCATIONS_H_

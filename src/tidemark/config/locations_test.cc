@@ -77,35 +77,5 @@ TEST(JoinLocation, Normalizes) {
   EXPECT_FALSE(IsRelativeBelow("a/../../b"));
 }
 
-TEST(StorageUrl, IsAnAbsoluteUrlForLakesAndTheTableForDatabases) {
-  Config config = ConfigIn("/etc/tidemark");
-  EXPECT_EQ(ResolveUrl(config, "file:lake"), "file:///etc/tidemark/lake");
-  EXPECT_EQ(ResolveUrl(config, "s3://bucket?region=x"), "s3://bucket?region=x");
-  EXPECT_EQ(StorageUrl(config, {.connection = "disk", .path = "events"}),
-            "file:///etc/tidemark/lake/events");
-  EXPECT_EQ(StorageUrl(config, {.connection = "s3", .path = "landing/orders"}),
-            "s3://bucket/base/landing/orders");
-  EXPECT_EQ(StorageUrl(config, {.connection = "pg", .table = "public.events"}),
-            "postgres://u@db:5432/app#public.events");
-  EXPECT_EQ(StorageUrl(config, {.connection = "nowhere"}), "");
-  EXPECT_EQ(StorageFamily("file:///x"), "lake");
-  EXPECT_EQ(StorageFamily("s3://b/x"), "lake");
-  EXPECT_EQ(StorageFamily("postgresql://db/app#t"), "postgres");
-  EXPECT_EQ(StorageFamily("mysql://db/app#t"), "mariadb");
-  EXPECT_EQ(StorageFamily("public.events"), "");
-}
-
-TEST(ArchiveUrl, FillsTheTemplateBelowTheConnectionRoot) {
-  Config config = ConfigIn("/etc/tidemark");
-  const Archive& cold = config.archives[0];
-  EXPECT_EQ(ArchiveUrl(config, cold, "orders", "raw", "landing", "dt=2024-01-05"),
-            "s3://bucket/base/archive/orders/raw/landing/dt=2024-01-05/");
-  EXPECT_EQ(ArchivePrefixUrl(config, cold, "orders", "raw", "landing"),
-            "s3://bucket/base/archive/orders/raw/landing/");
-  Archive flat{.name = "flat", .connection = "disk", .path = "{partition}"};
-  EXPECT_EQ(ArchiveUrl(config, flat, "d", "l", "s", "p1"), "file:///etc/tidemark/lake/p1/");
-  EXPECT_EQ(ArchivePrefixUrl(config, flat, "d", "l", "s"), "file:///etc/tidemark/lake/");
-}
-
 }  // namespace
 }  // namespace tidemark::config

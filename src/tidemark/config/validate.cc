@@ -172,7 +172,9 @@ void ValidateRetention(const Dataset& dataset, ParseContext& context) {
   if (retention >= ahead) return;
   const core::Span total{dataset.premake * dataset.interval.count, dataset.interval.unit};
   context.problems.Add(
-      context.sources.Find(path + ".retention", dataset.position),
+      context.sources.Find(
+          path + (context.sources.Has(path + ".retention") ? ".retention" : ".archive_before"),
+          dataset.position),
       "retention " + core::FormatSpan(*dataset.retention) + " of dataset '" + dataset.name +
           "' is shorter than premake × interval (" + std::to_string(dataset.premake) + " × " +
           core::FormatSpan(dataset.interval) + " = " + core::FormatSpan(total) +

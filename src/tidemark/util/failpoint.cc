@@ -15,7 +15,8 @@ namespace {
 
 struct Point {
   std::string name;
-  long remaining = 1;  // hits left before the exit
+  long remaining = 1;  // hits left before it triggers
+  bool hang = false;   // sleep until killed instead of exiting
 };
 
 std::mutex points_mutex;
@@ -35,9 +36,12 @@ void LoadLocked() {
     start = end + 1;
     if (item.empty()) continue;
     Point point;
-    size_t colon = item.rfind(':');
+    size_t colon = item.find(':');
     point.name = item.substr(0, colon);
-    if (colon != std::string::npos) point.remaining = std::atol(item.c_str() + colon + 1);
+    if (colon != std::string::npos) {
+      point.remaining = std::atol(item.c_str() + colon + 1);
+      point.hang = item.find(":hang", colon) != std::string::npos;
+    }
     if (point.remaining < 1) point.remaining = 1;
     points.push_back(point);
   }
@@ -59,8 +63,10 @@ void Failpoint(std::string_view name) {
   for (Point& point : points) {
     if (point.name != name) continue;
     if (--point.remaining > 0) continue;
-    std::fprintf(stderr, "tidemark: failpoint %s reached; exiting\n", point.name.c_str());
+    std::fprintf(stderr, "tidemark: failpoint %s reached; %s\n", point.name.c_str(),
+                 point.hang ? "hanging until killed" : "exiting");
     std::fflush(stderr);
+    while (point.hang) pause();
     _exit(kFailpointExitCode);
   }
 }

@@ -1,6 +1,7 @@
 // Failpoints for crash tests. When the environment variable TIDEMARK_FAILPOINT names a
 // point, the process exits at once (as a crash would: no destructors, no flushing) the
-// Nth time execution reaches it. The syntax is NAME or NAME:N (N counts from 1).
+// Nth time execution reaches it. The syntax is NAME, NAME:N (N counts from 1) or
+// NAME:N:hang, which stops there until the process is killed (for lock tests).
 // Several points may be given separated by commas; the first to trigger wins.
 //
 // Production code calls Failpoint("copy.mid_file") at every place a crash test
