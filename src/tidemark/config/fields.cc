@@ -144,20 +144,18 @@ std::optional<int> Fields::Integer(std::string_view key, int minimum) const {
   long long number = 0;
   const char* end = text->data() + text->size();
   auto [stop, error] = std::from_chars(text->data(), end, number);
-  if (error == std::errc::result_out_of_range || (error == std::errc() && number > INT_MAX)) {
+  const bool whole = error == std::errc() && stop == end;
+  if (error == std::errc::result_out_of_range || (whole && number > INT_MAX)) {
     Report(key,
            std::string(key) + " is too large; the most it takes is " + std::to_string(INT_MAX));
-    return std::nullopt;
+  } else if (whole && number < 0 && minimum == 0) {
+    Report(key, std::string(key) + " must not be negative (got " + *text + "); use 0 for none");
+  } else if (!whole || number < minimum) {
+    Report(key, std::string(key) + " must be " + expected + ", not " + Quote(*text));
+  } else {
+    return static_cast<int>(number);
   }
-  if (error != std::errc() || stop != end || number < minimum) {
-    if (minimum == 0 && error == std::errc() && stop == end) {
-      Report(key, std::string(key) + " must not be negative (got " + *text + "); use 0 for none");
-    } else {
-      Report(key, std::string(key) + " must be " + expected + ", not " + Quote(*text));
-    }
-    return std::nullopt;
-  }
-  return static_cast<int>(number);
+  return std::nullopt;
 }
 
 std::optional<core::Span> Fields::Duration(std::string_view key, bool allow_number) const {

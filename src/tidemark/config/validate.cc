@@ -1,7 +1,10 @@
 #include "tidemark/config/validate.h"
 
-#include <cmath>
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 
+#include "tidemark/config/keys.h"
 #include "tidemark/config/locations.h"
 #include "tidemark/util/strings.h"
 #include "tidemark/util/timezone.h"
@@ -10,17 +13,7 @@ namespace tidemark::config {
 
 namespace {
 
-constexpr std::string_view kSecretsHint =
-    "secrets never go in the file; use password_env or password_file";
-
 std::string Quote(const std::string& text) { return "\"" + text + "\""; }
-
-template <typename T>
-std::vector<std::string> NamesOf(const std::vector<T>& objects) {
-  std::vector<std::string> names;
-  for (const T& object : objects) names.push_back(object.name);
-  return names;
-}
 
 void ValidateTimezone(const Config& config, ParseContext& context) {
   if (util::TimeZone::Load(config.timezone)) return;
@@ -31,14 +24,16 @@ void ValidateTimezone(const Config& config, ParseContext& context) {
 
 void ValidateState(const Config& config, ParseContext& context) {
   const Position where = context.sources.Find("state", {config.path, 1, 1});
-  const std::string scheme = UrlScheme(config.state);
   if (UrlHasSecret(config.state)) {
     context.problems.Add(where,
-                         "state has a password in its URL; secrets never go in the "
-                         "file; use ~/.pgpass or PGPASSWORD");
-  } else if (scheme == "sqlite" && config.state.size() > 7) {
+                         "state has a password in its URL; secrets never go in the file; use "
+                         "~/.pgpass or PGPASSWORD");
     return;
-  } else if (scheme != "postgres" && scheme != "postgresql") {
+  }
+  const std::string scheme = UrlScheme(config.state);
+  const bool sqlite =
+      scheme == "sqlite" && config.state.size() > std::string_view("sqlite:").size();
+  if (!sqlite && scheme != "postgres" && scheme != "postgresql") {
     context.problems.Add(
         where, "state must be sqlite:PATH or a postgres:// URL, not " + Quote(config.state));
   }
@@ -74,7 +69,7 @@ void ValidateConnection(const Connection& connection, const Config& config, Pars
   if (connection.url.empty()) return;  // reported as missing
   const std::string scheme = UrlScheme(connection.url);
   if (UrlHasSecret(connection.url)) {
-    context.problems.Add(where, what + " has a password in its URL; " + std::string(kSecretsHint));
+    context.problems.Add(where, what + " has a password in its URL; " + *SecretKeyHint("password"));
   } else if (scheme.empty()) {
     context.problems.Add(where, what +
                                     " has a URL without a scheme; write scheme:..., with "
@@ -90,36 +85,45 @@ void ValidateConnection(const Connection& connection, const Config& config, Pars
   ValidateConnectionKeys(connection, scheme, context);
 }
 
-// Reports placeholders other than the four, and a template without {partition}.
+// The names between braces in `path`, or nullopt when a '{' is not closed.
+std::optional<std::vector<std::string>> Placeholders(const std::string& path) {
+  std::vector<std::string> names;
+  for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open)) {
+    size_t close = path.find('}', open);
+    if (close == std::string::npos) return std::nullopt;
+    names.push_back(path.substr(open + 1, close - open - 1));
+    open = close;
+  }
+  return names;
+}
+
+// Reports a path that leaves the root, placeholders other than the four, and a template
+// without {partition}.
 void ValidateArchivePath(const Archive& archive, ParseContext& context) {
   const Position where =
       context.sources.Find("archives." + archive.name + ".path", archive.position);
-  const std::string what = "archive '" + archive.name + "'";
+  const std::string what = "archive '" + archive.name + "' path";
   if (!IsRelativeBelow(archive.path)) {
     context.problems.Add(where, what +
-                                    " path must stay below the connection's root: no "
-                                    "leading '/' and no '..'");
+                                    " must stay below the connection's root: no leading "
+                                    "'/' and no '..'");
   }
-  bool has_partition = false;
-  for (size_t open = archive.path.find('{'); open != std::string::npos;
-       open = archive.path.find('{', open + 1)) {
-    size_t close = archive.path.find('}', open);
-    if (close == std::string::npos) {
-      context.problems.Add(where, what + " path has a '{' without a closing '}'");
-      return;
-    }
-    std::string name = archive.path.substr(open + 1, close - open - 1);
-    has_partition = has_partition || name == "partition";
+  auto names = Placeholders(archive.path);
+  if (!names) {
+    context.problems.Add(where, what + " has a '{' without a closing '}'");
+    return;
+  }
+  for (const std::string& name : *names) {
     if (name != "dataset" && name != "lifecycle" && name != "storage" && name != "partition") {
-      context.problems.Add(where, what + " path uses unknown placeholder {" + name +
+      context.problems.Add(where, what + " uses unknown placeholder {" + name +
                                       "}; use only {dataset}, {lifecycle}, {storage} and "
                                       "{partition}");
     }
   }
-  if (!has_partition) {
+  if (std::find(names->begin(), names->end(), "partition") == names->end()) {
     context.problems.Add(where, what +
-                                    " path has no {partition}, so every partition would "
-                                    "be archived to one place; add {partition}");
+                                    " has no {partition}, so every partition would be "
+                                    "archived to one place; add {partition}");
   }
 }
 
@@ -157,28 +161,35 @@ void ValidateStrategy(const Dataset& dataset, ParseContext& context) {
   }
 }
 
+// A span's rough length in seconds, in floating point so that no count overflows.
+double Seconds(const core::Span& span) {
+  return static_cast<double>(span.count) *
+         static_cast<double>(core::ApproximateSeconds({1, span.unit}));
+}
+
+// Retention must keep at least the partitions made ahead; REQUIRES: both are set.
+std::string RetentionMessage(const Dataset& dataset) {
+  core::Span ahead{0, dataset.interval.unit};
+  if (__builtin_mul_overflow(dataset.interval.count, dataset.premake, &ahead.count)) {
+    ahead.count = INT64_MAX;
+  }
+  return "retention " + core::FormatSpan(*dataset.retention) + " of dataset '" + dataset.name +
+         "' is shorter than premake × interval (" + std::to_string(dataset.premake) + " × " +
+         core::FormatSpan(dataset.interval) + " = " + core::FormatSpan(ahead) +
+         "); raise retention to at least " + core::FormatSpan(ahead) + " or lower premake";
+}
+
 void ValidateRetention(const Dataset& dataset, ParseContext& context) {
   if (!dataset.retention || !dataset.interval.IsTime() || dataset.premake == 0) return;
   const std::string path = DatasetPath(dataset);
   for (const char* key : {".interval", ".premake", ".strategy"}) {
     if (!context.IsValid(path + key)) return;
   }
-  const double ahead = static_cast<double>(dataset.premake) *
-                       static_cast<double>(dataset.interval.count) *
-                       static_cast<double>(core::ApproximateSeconds({1, dataset.interval.unit}));
-  const double retention =
-      static_cast<double>(dataset.retention->count) *
-      static_cast<double>(core::ApproximateSeconds({1, dataset.retention->unit}));
-  if (retention >= ahead) return;
-  const core::Span total{dataset.premake * dataset.interval.count, dataset.interval.unit};
-  context.problems.Add(
-      context.sources.Find(
-          path + (context.sources.Has(path + ".retention") ? ".retention" : ".archive_before"),
-          dataset.position),
-      "retention " + core::FormatSpan(*dataset.retention) + " of dataset '" + dataset.name +
-          "' is shorter than premake × interval (" + std::to_string(dataset.premake) + " × " +
-          core::FormatSpan(dataset.interval) + " = " + core::FormatSpan(total) +
-          "); raise retention to at least " + core::FormatSpan(total) + " or lower premake");
+  if (Seconds(*dataset.retention) >= dataset.premake * Seconds(dataset.interval)) return;
+  // The full form may have written it as archive_before.
+  const char* key = context.sources.Has(path + ".retention") ? ".retention" : ".archive_before";
+  context.problems.Add(context.sources.Find(path + key, dataset.position),
+                       RetentionMessage(dataset));
 }
 
 void ValidateExpiry(const Dataset& dataset, const Config& config, ParseContext& context) {

@@ -23,6 +23,14 @@ void Validate(const Config& config, ParseContext& context);
 void ValidateStorages(const Config& config, ParseContext& context);
 void ValidateLocations(const Config& config, ParseContext& context);
 
+// The names of connections, archives or datasets, for NotDefined.
+template <typename T>
+std::vector<std::string> NamesOf(const std::vector<T>& objects) {
+  std::vector<std::string> names;
+  for (const T& object : objects) names.push_back(object.name);
+  return names;
+}
+
 // "which is not defined; known connections: app, lake" for a name that refers to nothing.
 std::string NotDefined(const std::string& kind_plural, const std::vector<std::string>& known);
 

@@ -36,12 +36,6 @@ void ForEachStorage(const Config& config, Visit visit) {
   }
 }
 
-std::vector<std::string> ConnectionNames(const Config& config) {
-  std::vector<std::string> names;
-  for (const Connection& connection : config.connections) names.push_back(connection.name);
-  return names;
-}
-
 void ValidateLakeStorage(const StorageRef& ref, ParseContext& context) {
   const Storage& storage = *ref.storage;
   const std::string on = ref.What() + " is on lake connection '" + storage.connection + "'";
@@ -91,7 +85,7 @@ void ValidateStorage(const StorageRef& ref, const Config& config, ParseContext& 
   if (connection == nullptr) {
     context.problems.Add(ref.Where(context.sources, "connection"),
                          ref.What() + " names connection '" + storage.connection + "', " +
-                             NotDefined("connections", ConnectionNames(config)));
+                             NotDefined("connections", NamesOf(config.connections)));
     return;
   }
   switch (KindOfScheme(UrlScheme(connection->url))) {

@@ -1,10 +1,23 @@
 #include "tidemark/exec/restore.h"
 
+#include "tidemark/archive/tree_copy.h"
 #include "tidemark/exec/run_files.h"
+#include "tidemark/store/object_store.h"
 
 namespace tidemark::exec {
 
 namespace {
+
+// A restore from the archive needs a manifest there; say so before starting.
+util::Status CheckArchiveExists(const core::Step& step, const std::string& dataset) {
+  if (step.action != core::action::kRestoreFromArchive) return {};
+  const std::string url = step.params.at("archive");
+  TM_TRY_ASSIGN(auto store, store::OpenStore(url));
+  archive::TreeLocation at{store.get(), ""};
+  if (archive::ReadManifest(at)) return {};
+  return util::ConfigError("no copy of partition " + step.partition + " of dataset " + dataset +
+                           ": it is not in the recycle bin and there is no archive at " + url);
+}
 
 util::Status Restore(const config::Config& config, const RestoreOptions& options, Reporter& reporter,
                      DatasetOutcome& outcome) {
@@ -32,6 +45,7 @@ util::Status Restore(const config::Config& config, const RestoreOptions& options
       step.params["hold_until"] = util::FormatInstant(core::AddSpan(now, options.hold, 1, zone));
     }
   }
+  TM_TRY(CheckArchiveExists(outcome.plan.steps.front(), dataset->name));
   TM_TRY(RenderSteps(backends, outcome.plan.steps));
   core::RunFile run;
   run.kind = "restore";

@@ -105,6 +105,11 @@ std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
                                                  const HiveKeys& keys,
                                                  const util::TimeZone& zone,
                                                  std::string* problem) {
+  if (keys.partition_by.empty()) {
+    // Without a key there is no value to read; guessing would expire fresh data.
+    *problem = "has no readable time: the dataset gives no partition_by key";
+    return std::nullopt;
+  }
   auto pairs = Components(directory);
   std::vector<std::string> values;
   for (const std::string& key : keys.partition_by) {
