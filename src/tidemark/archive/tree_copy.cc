@@ -146,6 +146,9 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
   }
   auto existing = ReadManifest(target);
   if (existing && SameFiles(*existing, files)) return *existing;
+  // A manifest of other files must not vouch for the archive while it is rewritten:
+  // a crash mid-copy would leave it claiming a complete archive, and purge trusts it.
+  TM_TRY(target.store->Delete(store::JoinKey(target.prefix, kManifestName)));
   TM_TRY_ASSIGN(auto present_list, ListData(target));
   std::map<std::string, store::ObjectInfo> present;
   for (const store::ObjectInfo& object : present_list) present[object.key] = object;
