@@ -299,3 +299,81 @@ TEST(CliUsage, UnknownDatasetAndBadNowAreUsageErrors) {
 
 }  // namespace
 }  // namespace tidemark::testing
+
+namespace tidemark::testing {
+namespace {
+
+TEST(CliValidate, ALakeRootThatIsAFileCannotBeReached) {
+  Workspace ws;
+  ws.Configure(Events());
+  WriteFile(ws.lake(), "not a directory");
+  CommandResult result = ws.Tidemark({"validate"});
+  EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
+  EXPECT_NE(result.err.find("connection lake"), std::string::npos) << result.err;
+  CommandResult offline = ws.Tidemark({"validate", "--offline"});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+}
+
+TEST(CliValidate, AGoodConfigurationSaysSo) {
+  Workspace ws;
+  ws.Configure(Events());
+  ws.MakeDailyPartitions("events", "2024-01-01", 1, 1);
+  CommandResult result = ws.Tidemark({"validate"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ok: 1 dataset(s)"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace tidemark::testing
+
+namespace tidemark::testing {
+namespace {
+
+TEST(CliRecycleBin, IsPurgedOnceRecycleDaysHavePassedAndTheArchiveStays) {
+  Workspace ws;
+  ws.Configure(Events("events", "cold", 7));
+  ws.MakeDailyPartitions("events", "2024-01-01", 5, 2);
+  ASSERT_EQ(ws.Tidemark({"apply", "--now", "2024-02-02T00:00:00Z"}).exit_code, 0);
+  ASSERT_TRUE(Exists(ws.lake() + "/events/_tidemark/recycle"));
+  CommandResult early = ws.Tidemark({"apply", "--now", "2024-02-08T23:00:00Z"});
+  EXPECT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_EQ(early.out.find("purge"), std::string::npos) << "6 days are not 7: " << early.out;
+  CommandResult due = ws.Tidemark({"apply", "--now", "2024-02-09T00:00:00Z"});
+  EXPECT_EQ(due.exit_code, 0) << due.err;
+  EXPECT_NE(due.out.find("purge from the recycle bin 2 partitions"), std::string::npos) << due.out;
+  for (const auto& [path, sha] : HashTree(ws.lake() + "/events/_tidemark/recycle")) {
+    EXPECT_EQ(path.find("dt=2024-01-01"), std::string::npos) << "purged, still in the bin: " << path;
+    EXPECT_EQ(path.find("dt=2024-01-02"), std::string::npos) << "purged, still in the bin: " << path;
+  }
+  EXPECT_FALSE(Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z")) << "empty bin folders go too";
+  EXPECT_EQ(HashTree(ws.archive() + "/events/main/main/dt=2024-01-01").size(), 3u) << "two files and the manifest";
+}
+
+TEST(CliRecycleBin, PurgeRefusesWhenTheArchiveIsGone) {
+  Workspace ws;
+  ws.Configure(Events("events", "cold", 1));
+  ws.MakeDailyPartitions("events", "2024-01-01", 5, 1);
+  ASSERT_EQ(ws.Tidemark({"apply", "--now", "2024-02-02T00:00:00Z"}).exit_code, 0);
+  std::filesystem::remove_all(ws.archive() + "/events/main/main/dt=2024-01-01");
+  CommandResult purge = ws.Tidemark({"apply", "--now", "2024-02-04T00:00:00Z"});
+  EXPECT_EQ(purge.exit_code, 1) << purge.out;
+  EXPECT_NE(purge.out.find("refusing to purge"), std::string::npos) << purge.out;
+  EXPECT_TRUE(Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z/dt=2024-01-01/part-0.csv"))
+      << "the last copy is kept";
+}
+
+TEST(CliExpiry, GoesByPartitionValueNotByFileAge) {
+  Workspace ws;
+  ws.Configure(Events());
+  ws.MakeDailyPartitions("events", "2024-01-01", 1, 1);  // old value, new file
+  ws.MakeDailyPartitions("events", "2024-02-01", 1, 1);  // new value, old file
+  const std::string old_file = ws.lake() + "/events/dt=2024-02-01/part-0.csv";
+  struct timespec ancient[2] = {{86400, 0}, {86400, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, old_file.c_str(), ancient, 0), 0);
+  ASSERT_EQ(ws.Tidemark({"apply", "--now", "2024-02-02T00:00:00Z"}).exit_code, 0);
+  EXPECT_FALSE(Exists(ws.lake() + "/events/dt=2024-01-01"));
+  EXPECT_TRUE(Exists(old_file));
+}
+
+}  // namespace
+}  // namespace tidemark::testing

@@ -23,8 +23,10 @@ std::string Describe(const TreeLocation& at, const std::string& key) {
 }
 
 std::string Relative(const std::string& prefix, const std::string& key) {
-  if (prefix.empty()) return key;
-  return key.substr(prefix.size() + 1);
+  // Listed keys carry the prefix without its leading or trailing '/'.
+  const std::string base = store::JoinKey(prefix, "");
+  if (base.empty()) return key;
+  return key.substr(base.size() + 1);
 }
 
 // The data files under a location: everything but temporaries and the manifest.

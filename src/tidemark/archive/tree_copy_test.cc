@@ -170,6 +170,18 @@ TEST_F(TreeCopyTest, AStaleManifestIsNotVisibleWhileTheArchiveIsCopiedAgain) {
   EXPECT_TRUE(Verify(true));
 }
 
+TEST_F(TreeCopyTest, PrefixesWithSlashesAroundThemNameTheSameDirectory) {
+  const TreeLocation source{store_.get(), "/bin/dt=2024-01-29/"};
+  const TreeLocation target{store_.get(), "archive/dt=2024-01-29/"};
+  auto manifest = CopyToArchive(source, target, Header(), util::NoProgress());
+  ASSERT_TRUE(manifest) << manifest.error().message();
+  ASSERT_EQ(manifest->files.size(), 2u);
+  EXPECT_EQ(manifest->files[0].path, "part-0.parquet");
+  EXPECT_EQ(manifest->files[1].path, "sub/part-1.parquet");
+  auto verified = VerifyArchive(target, &source, util::NoProgress());
+  EXPECT_TRUE(verified) << verified.error().message();
+}
+
 TEST_F(TreeCopyTest, ARerunAfterAPartialCopyCompletesAndLeavesNoTemporaries) {
   // A crash left one file complete and another half-written under its temporary name.
   WriteFile(Archive() / "part-0.parquet", "aaa", kMtimeA);

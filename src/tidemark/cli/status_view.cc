@@ -104,7 +104,9 @@ DatasetStatus BuildStatus(const config::Dataset& dataset, const core::ObservedDa
     AddItem(status, a.range, PartitionState::kArchived);
   }
   if (!live.empty()) {
-    status.gaps = CountGaps(status.items, dataset.interval_given ? dataset.interval : InferWidth(live), zone);
+    // An integer interval is no step in time; stepping by it would never advance.
+    const bool interval_is_time = dataset.interval_given && dataset.interval.IsTime();
+    status.gaps = CountGaps(status.items, interval_is_time ? dataset.interval : InferWidth(live), zone);
   }
   return status;
 }

@@ -162,6 +162,12 @@ TEST(BuildStatus, WithoutAnIntervalTheWidthIsInferredFromTheLivePartitions) {
   EXPECT_EQ(status.gaps, 1);
 }
 
+TEST(BuildStatus, AnIntegerIntervalIsNoStepInTimeAndTheWidthIsInferred) {
+  config::Dataset dataset = Events();
+  dataset.interval = {1000, core::SpanUnit::kNumber};  // strategy: id
+  EXPECT_EQ(Build(Observed({Live("2024-01-01"), Live("2024-01-03")}), dataset).gaps, 1);
+}
+
 TEST(BuildStatus, NothingLiveMeansNoGaps) {
   EXPECT_EQ(Build(Observed({}, {Bin("2024-01-01"), Bin("2024-01-05")})).gaps, 0);
 }

@@ -168,30 +168,59 @@ TEST(PlanDataset, ArchiveChecksHidesCopiesAndVerifiesTheExpiredPartitionsOnly) {
   EXPECT_THAT(plan.notes, IsEmpty());
 }
 
-TEST(PlanDataset, EveryStepNamesItsStorageSystemAndConnection) {
-  const config::Config config = Parse(EventsConfig(kArchiveKeys));
+// The backends execute these params; lake_backend_test.cc builds the same steps.
+TEST(PlanDataset, EveryStepCarriesExactlyTheParamsItsBackendNeeds) {
+  const config::Config config =
+      Parse(EventsConfig("    on_expire: archive\n    archive_to: cold\n    recycle_days: 0\n"));
   const Plan plan = PlanFor(config, EventsObserved({DailyPartition("2024-01-29")}), kNow);
-  ASSERT_EQ(plan.steps.size(), 4u);
+  ASSERT_EQ(plan.steps.size(), 5u);
   for (const core::Step& step : plan.steps) {
     EXPECT_EQ(step.lifecycle, "main") << step.id;
     EXPECT_EQ(step.storage, "main") << step.id;
     EXPECT_EQ(step.system, "lake") << step.id;
-    EXPECT_EQ(step.params.at("dataset"), "events") << step.id;
-    EXPECT_EQ(step.params.at("location"), "file:///lake/events") << step.id;
-    EXPECT_EQ(step.params.at("connection"), "lake") << step.id;
     EXPECT_FALSE(step.about.empty()) << step.id;
   }
-  const core::Step& copy = plan.steps[2];
-  EXPECT_EQ(copy.params, (std::map<std::string, std::string>{
-                             {"archive", "file:///cold/events/main/main/dt=2024-01-29/"},
-                             {"bin", "_tidemark/recycle/20240301T000000Z/dt=2024-01-29"},
-                             {"bytes", "2048"},
-                             {"connection", "lake"},
-                             {"dataset", "events"},
-                             {"files", "2"},
-                             {"location", "file:///lake/events"},
-                             {"range_end", "2024-01-30T00:00:00Z"},
-                             {"range_start", "2024-01-29T00:00:00Z"}}));
+  using Params = std::map<std::string, std::string>;
+  const Params common = {
+      {"connection", "lake"}, {"dataset", "events"}, {"location", "file:///lake/events"}};
+  Params check = common;
+  check["archive"] = "file:///cold/events/main/main/";
+  EXPECT_EQ(plan.steps[0].params, check);
+  Params hide = common;
+  hide.insert({{"bin", "_tidemark/recycle/20240301T000000Z/dt=2024-01-29"},
+               {"bytes", "2048"},
+               {"files", "2"},
+               {"range_start", "2024-01-29T00:00:00Z"},
+               {"range_end", "2024-01-30T00:00:00Z"}});
+  EXPECT_EQ(plan.steps[1].params, hide);
+  Params archived = hide;
+  archived["archive"] = "file:///cold/events/main/main/dt=2024-01-29/";
+  EXPECT_EQ(plan.steps[2].params, archived);  // copy
+  EXPECT_EQ(plan.steps[3].params, archived);  // verify
+  EXPECT_EQ(plan.steps[4].params, archived);  // purge
+}
+
+TEST(PlanDataset, ABinPurgeCarriesTheEntryAndTheArchiveToCheck) {
+  const config::Config config = Parse(EventsConfig(kArchiveKeys));
+  core::ObservedDataset observed = EventsObserved({});
+  core::BinEntry entry;
+  entry.partition = "dt=2024-01-10";
+  entry.entry = "_tidemark/recycle/20240201T000000Z/dt=2024-01-10";
+  entry.removed_at = At("2024-02-01T00:00:00Z");
+  entry.bytes = 10;
+  entry.files = 1;
+  observed.storages[0].bin = {entry};
+  const Plan plan = PlanFor(config, observed, kNow);
+  ASSERT_EQ(plan.steps.size(), 1u);
+  EXPECT_EQ(plan.steps[0].partition, "dt=2024-01-10");
+  EXPECT_EQ(plan.steps[0].params, (std::map<std::string, std::string>{
+                                      {"archive", "file:///cold/events/main/main/dt=2024-01-10/"},
+                                      {"bin", "_tidemark/recycle/20240201T000000Z/dt=2024-01-10"},
+                                      {"bytes", "10"},
+                                      {"connection", "lake"},
+                                      {"dataset", "events"},
+                                      {"files", "1"},
+                                      {"location", "file:///lake/events"}}));
 }
 
 TEST(PlanDataset, APartitionEndingAtTheCutoffExpiresOneEndingASecondLaterDoesNot) {

@@ -133,8 +133,11 @@ std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
   }
   util::Instant start = value->offset ? util::Instant(value->local.time_since_epoch()) - *value->offset
                                       : zone.FromLocal(value->local);
-  core::Span width = keys.interval.value_or(value->precision);
-  if (keys.interval) start = core::FloorToSpan(start, width, zone);
+  // An integer interval (strategy id) says nothing about time; the value's own
+  // precision gives the width then.
+  const bool interval_is_time = keys.interval && keys.interval->IsTime();
+  core::Span width = interval_is_time ? *keys.interval : value->precision;
+  if (interval_is_time) start = core::FloorToSpan(start, width, zone);
   return core::TimeRange{start, core::AddSpan(start, width, 1, zone)};
 }
 

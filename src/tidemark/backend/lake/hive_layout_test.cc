@@ -128,6 +128,12 @@ TEST(ReadPartitionTime, AGivenIntervalSetsTheWidthAndAlignsTheStart) {
             "2024-01-05T00:00:00Z .. 2024-01-05T01:00:00Z");
 }
 
+TEST(ReadPartitionTime, AnIntegerIntervalLeavesTheWidthToTheValue) {
+  // strategy: id with interval: 1000 is a valid configuration; it is no width in time.
+  EXPECT_EQ(Read("dt=2024-01-05", {{"dt"}, core::Span{1000, core::SpanUnit::kNumber}}),
+            "2024-01-05T00:00:00Z .. 2024-01-06T00:00:00Z");
+}
+
 TEST(ReadPartitionTime, DaysAreCivilDaysOfTheZoneAcrossDstChanges) {
   const util::TimeZone berlin = Berlin();
   std::string problem;

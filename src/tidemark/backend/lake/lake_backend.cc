@@ -69,13 +69,16 @@ class LakeBackend : public Backend {
 
   std::string system() const override { return "lake"; }
 
+  // A missing root is fine (it is created when first written); one that cannot be read
+  // or is a file is not.
   util::Status CheckConnection() override {
     TM_TRY_ASSIGN(auto store, store::OpenStore(root_url_));
-    auto listed = store->List("");
-    if (!listed) {
+    auto file = store->Stat("");
+    auto listed = file ? store->List("") : tl::unexpected(file.error());
+    if (!listed || (file && file->has_value())) {
       return util::Fail(util::ErrorCategory::kConnect,
                         "connection " + connection_.name + ": cannot read " + root_url_ + ": " +
-                            listed.error().message());
+                            (listed ? "it is a file, not a directory" : listed.error().message()));
     }
     return {};
   }

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 
 #include "tidemark/archive/manifest.h"
-#include "tidemark/plan/planner.h"
 #include "tidemark/util/sha256.h"
 
 namespace tidemark::backend::lake {
@@ -36,7 +35,14 @@ Instant At(std::string_view text) {
   return Instant(parsed->local.time_since_epoch()) - *parsed->offset;
 }
 
-const Instant kNow = At("2024-03-01T00:00:00Z");  // retention 30 days: cutoff 2024-01-31
+// The partition that expired, and where hiding it at 2024-03-01T00:00:00Z put it.
+constexpr char kPartition[] = "dt=2024-01-29";
+constexpr char kBin[] = "_tidemark/recycle/20240301T000000Z/dt=2024-01-29";
+
+// Steps in the order a run file holds them.
+struct Plan {
+  std::vector<core::Step> steps;
+};
 
 void WriteFile(const fs::path& path, const std::string& content, int64_t mtime_ns = kMtimeA) {
   fs::create_directories(path.parent_path());
@@ -118,6 +124,7 @@ class LakeBackendTest : public ::testing::Test {
     auto config = config::ParseConfig(text, "/tmp/x/tidemark.yaml");
     ASSERT_TRUE(config) << config.error().message();
     config_ = *config;
+    recycle_days_ = recycle_days;
     auto backend = OpenBackend(config_, *config_.FindConnection("lake"));
     ASSERT_TRUE(backend) << backend.error().message();
     backend_ = std::move(*backend);
@@ -144,17 +151,76 @@ class LakeBackendTest : public ::testing::Test {
     return observed;
   }
 
-  plan::Plan PlanAt(Instant now) {
-    const core::ObservedDataset observed = Observe();
-    return plan::PlanDataset({&config_, &Dataset(), &observed, now, &zone_});
+  std::string Location() const { return "file://" + Events().string(); }
+  std::string ArchiveUrl(const std::string& partition) const {
+    return "file://" + (root_ / "cold" / "events" / "main" / "main").string() + "/" + partition +
+           (partition.empty() ? "" : "/");
   }
 
-  plan::Plan PlanRestore(plan::RestoreSource source, const std::string& to = "") {
+  core::Step StepFor(int seq, const char* action, const std::string& partition) const {
+    core::Step step;
+    step.seq = seq;
+    step.lifecycle = "main";
+    step.storage = "main";
+    step.system = "lake";
+    step.action = action;
+    step.partition = partition;
+    step.id = "main/main/" + (partition.empty() ? "" : partition + "/") + action;
+    step.params = {{"dataset", "events"}, {"location", Location()}, {"connection", "lake"}};
+    return step;
+  }
+
+  // The steps PlanDataset writes at 2024-03-01 for the expired dt=2024-01-29. backend/ may
+  // not include plan/, so they are spelt out here; planner_test.cc pins the same
+  // fields from the planner's side.
+  Plan ArchivalPlan() const {
+    core::Step check = StepFor(0, core::action::kCheckArchive, "");
+    check.params["archive"] = ArchiveUrl("");
+    core::Step hide = StepFor(1, core::action::kHidePartition, kPartition);
+    hide.params.insert({{"bin", kBin},
+                        {"bytes", "8"},
+                        {"files", "2"},
+                        {"range_start", "2024-01-29T00:00:00Z"},
+                        {"range_end", "2024-01-30T00:00:00Z"}});
+    Plan plan{{check, hide}};
+    for (auto [seq, action] :
+         {std::pair{2, core::action::kCopyToArchive}, std::pair{3, core::action::kVerifyArchive},
+          std::pair{4, core::action::kPurgeRecycled}}) {
+      if (seq == 4 && recycle_days_ != 0) break;
+      core::Step step = StepFor(seq, action, kPartition);
+      step.params = hide.params;
+      step.params["archive"] = ArchiveUrl(kPartition);
+      plan.steps.push_back(step);
+    }
+    return plan;
+  }
+
+  // The purge PlanDataset writes for every recycled entry once recycle_days have passed.
+  Plan BinPurgePlan() {
+    Plan plan;
     const core::ObservedDataset observed = Observe();
-    auto plan =
-        plan::PlanRestore({&config_, &Dataset(), &observed, "dt=2024-01-29", "", to, source});
-    EXPECT_TRUE(plan) << plan.error().message();
-    return plan ? *plan : plan::Plan{};
+    for (const core::BinEntry& entry : observed.storages.at(0).bin) {
+      core::Step purge = StepFor(4, core::action::kPurgeRecycled, entry.partition);
+      purge.id = "main/main/" + entry.entry + "/purge_recycled";
+      purge.params.insert({{"bin", entry.entry},
+                           {"bytes", std::to_string(entry.bytes)},
+                           {"files", std::to_string(entry.files)},
+                           {"archive", ArchiveUrl(entry.partition)}});
+      plan.steps.push_back(purge);
+    }
+    return plan;
+  }
+
+  // The step PlanRestore writes for dt=2024-01-29, to its place or to `target`.
+  Plan RestorePlan(const char* action, const std::string& target = "") const {
+    core::Step step = StepFor(0, action, kPartition);
+    step.params["target"] = target.empty() ? Location() : target;
+    if (action == std::string(core::action::kRestoreFromBin)) {
+      step.params["bin"] = kBin;
+    } else {
+      step.params["archive"] = ArchiveUrl(kPartition);
+    }
+    return {{step}};
   }
 
   util::Status Execute(const core::Step& step) {
@@ -164,7 +230,7 @@ class LakeBackendTest : public ::testing::Test {
   }
 
   // Runs the steps in order, stopping at the first that fails or at `stop_before`.
-  util::Status Run(const plan::Plan& plan, const std::string& stop_before = "") {
+  util::Status Run(const Plan& plan, const std::string& stop_before = "") {
     for (const core::Step& step : plan.steps) {
       if (step.action == stop_before) return {};
       auto status = Execute(step);
@@ -173,7 +239,7 @@ class LakeBackendTest : public ::testing::Test {
     return {};
   }
 
-  const core::Step& StepOf(const plan::Plan& plan, const std::string& action) {
+  const core::Step& StepOf(const Plan& plan, const std::string& action) {
     for (const core::Step& step : plan.steps) {
       if (step.action == action) return step;
     }
@@ -184,6 +250,7 @@ class LakeBackendTest : public ::testing::Test {
 
   fs::path root_;
   config::Config config_;
+  int recycle_days_ = 7;
   util::TimeZone zone_ = util::TimeZone::Utc();
   std::unique_ptr<Backend> backend_;
 };
@@ -284,7 +351,7 @@ TEST_F(LakeBackendTest, ObserveOfAMissingRootSaysItDoesNotExistYet) {
 
 TEST_F(LakeBackendTest, ArchiveRunHidesCopiesWithMtimesAndWritesTheManifest) {
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_EQ(plan.steps.size(), 4u);  // check, hide, copy, verify
   ASSERT_TRUE(Run(plan)) << Run(plan).error().message();
 
@@ -326,7 +393,7 @@ TEST_F(LakeBackendTest, ArchiveRunHidesCopiesWithMtimesAndWritesTheManifest) {
 
 TEST_F(LakeBackendTest, ExecutingEveryStepASecondTimeSucceedsAndChangesNothing) {
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_TRUE(Run(plan));
   const auto before = Snapshot(root_);
   auto again = Run(plan);
@@ -337,7 +404,7 @@ TEST_F(LakeBackendTest, ExecutingEveryStepASecondTimeSucceedsAndChangesNothing) 
 TEST_F(LakeBackendTest, RecycleDaysZeroPurgesTheBinCopyAfterVerifyAndKeepsTheArchive) {
   UseConfig(0);
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_EQ(plan.steps.back().action, core::action::kPurgeRecycled);
   // Each step twice in a row, as a crash before the journal records it would have it.
   for (const core::Step& step : plan.steps) {
@@ -355,8 +422,8 @@ TEST_F(LakeBackendTest, RecycleDaysZeroPurgesTheBinCopyAfterVerifyAndKeepsTheArc
 
 TEST_F(LakeBackendTest, OldBinEntriesArePurgedByALaterRun) {
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
-  const plan::Plan later = PlanAt(kNow + std::chrono::days(7));
+  ASSERT_TRUE(Run(ArchivalPlan()));
+  const Plan later = BinPurgePlan();
   ASSERT_THAT(later.steps.size(), 1u);
   ASSERT_TRUE(Run(later));
   EXPECT_THAT(Files(Events()), ElementsAre("dt=2024-02-20/part-0.parquet"));
@@ -365,7 +432,7 @@ TEST_F(LakeBackendTest, OldBinEntriesArePurgedByALaterRun) {
 TEST_F(LakeBackendTest, PurgeRefusesWhenTheArchiveManifestIsMissing) {
   UseConfig(0);
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_TRUE(Run(plan, core::action::kPurgeRecycled));
   fs::remove(Archive() / "manifest.json");
   auto purged = Execute(StepOf(plan, core::action::kPurgeRecycled));
@@ -380,7 +447,7 @@ TEST_F(LakeBackendTest, PurgeRefusesWhenTheArchiveManifestIsMissing) {
 
 TEST_F(LakeBackendTest, VerifyFailsWhenAnArchivedFileWasAltered) {
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_TRUE(Run(plan, core::action::kVerifyArchive));
   WriteFile(Archive() / "part-1.parquet", "bbbbX", kMtimeB);  // same size and mtime
   auto verified = Execute(StepOf(plan, core::action::kVerifyArchive));
@@ -391,7 +458,7 @@ TEST_F(LakeBackendTest, VerifyFailsWhenAnArchivedFileWasAltered) {
 
 TEST_F(LakeBackendTest, VerifyFailsWhenTheBinCopyChangedSinceTheArchive) {
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   ASSERT_TRUE(Run(plan, core::action::kVerifyArchive));
   WriteFile(Events() / "_tidemark/recycle/20240301T000000Z/dt=2024-01-29/part-0.parquet", "aaaa");
   auto verified = Execute(StepOf(plan, core::action::kVerifyArchive));
@@ -401,7 +468,7 @@ TEST_F(LakeBackendTest, VerifyFailsWhenTheBinCopyChangedSinceTheArchive) {
 
 TEST_F(LakeBackendTest, HideRefusesWhenNewDataArrivedInAPartitionAlreadyMoved) {
   MakeDataset();
-  const plan::Plan plan = PlanAt(kNow);
+  const Plan plan = ArchivalPlan();
   const core::Step& hide = StepOf(plan, core::action::kHidePartition);
   ASSERT_TRUE(Execute(hide));
   WriteFile(Events() / "dt=2024-01-29" / "late.parquet", "late");
@@ -413,8 +480,8 @@ TEST_F(LakeBackendTest, HideRefusesWhenNewDataArrivedInAPartitionAlreadyMoved) {
 
 TEST_F(LakeBackendTest, RestoreFromBinMovesThePartitionBack) {
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
-  const plan::Plan restore = PlanRestore(plan::RestoreSource::kAuto);
+  ASSERT_TRUE(Run(ArchivalPlan()));
+  const Plan restore = RestorePlan(core::action::kRestoreFromBin);
   ASSERT_EQ(restore.steps.size(), 1u);
   ASSERT_EQ(restore.steps[0].action, core::action::kRestoreFromBin);
   auto status = Run(restore);
@@ -431,8 +498,8 @@ TEST_F(LakeBackendTest, RestoreFromBinMovesThePartitionBack) {
 TEST_F(LakeBackendTest, RestoreFromArchiveCopiesThePartitionBackWithItsMtimes) {
   UseConfig(0);
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
-  const plan::Plan restore = PlanRestore(plan::RestoreSource::kAuto);
+  ASSERT_TRUE(Run(ArchivalPlan()));
+  const Plan restore = RestorePlan(core::action::kRestoreFromArchive);
   ASSERT_EQ(restore.steps.size(), 1u);
   ASSERT_EQ(restore.steps[0].action, core::action::kRestoreFromArchive);
   auto status = Run(restore);
@@ -451,8 +518,8 @@ TEST_F(LakeBackendTest, RestoreFromArchiveCopiesThePartitionBackWithItsMtimes) {
 TEST_F(LakeBackendTest, RestoreFromArchiveRefusesATargetThatHoldsOtherFiles) {
   UseConfig(0);
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
-  const plan::Plan restore = PlanRestore(plan::RestoreSource::kAuto);
+  ASSERT_TRUE(Run(ArchivalPlan()));
+  const Plan restore = RestorePlan(core::action::kRestoreFromArchive);
   WriteFile(Events() / "dt=2024-01-29" / "new.parquet", "new");
   auto status = Run(restore);
   ASSERT_FALSE(status);
@@ -462,8 +529,8 @@ TEST_F(LakeBackendTest, RestoreFromArchiveRefusesATargetThatHoldsOtherFiles) {
 
 TEST_F(LakeBackendTest, RestoreFromBinRefusesATargetThatHoldsFiles) {
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
-  const plan::Plan restore = PlanRestore(plan::RestoreSource::kAuto);
+  ASSERT_TRUE(Run(ArchivalPlan()));
+  const Plan restore = RestorePlan(core::action::kRestoreFromBin);
   WriteFile(Events() / "dt=2024-01-29" / "new.parquet", "new");
   auto status = Run(restore);
   ASSERT_FALSE(status);
@@ -474,9 +541,9 @@ TEST_F(LakeBackendTest, RestoreFromBinRefusesATargetThatHoldsFiles) {
 
 TEST_F(LakeBackendTest, RestoreFromBinToAnotherLocationCopiesAndKeepsTheBinEntry) {
   MakeDataset();
-  ASSERT_TRUE(Run(PlanAt(kNow)));
+  ASSERT_TRUE(Run(ArchivalPlan()));
   const std::string scratch = "file://" + (root_ / "scratch").string();
-  const plan::Plan restore = PlanRestore(plan::RestoreSource::kAuto, scratch);
+  const Plan restore = RestorePlan(core::action::kRestoreFromBin, scratch);
   auto status = Run(restore);
   ASSERT_TRUE(status) << status.error().message();
   EXPECT_THAT(Files(root_ / "scratch"),
