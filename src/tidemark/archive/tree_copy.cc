@@ -128,6 +128,20 @@ int64_t TotalSize(const std::vector<store::ObjectInfo>& files) {
   return total;
 }
 
+// A file already in the target with the source's size and mtime is kept when its bytes
+// hash the same as the source's (an earlier, interrupted copy); otherwise it is copied.
+// Returns the sha256 of the source's bytes.
+util::Result<std::string> KeepOrCopy(const TreeLocation& source, const TreeLocation& target,
+                                     const store::ObjectInfo& file, const store::ObjectInfo* present,
+                                     Buffer& buffer, util::Progress& progress) {
+  if (present != nullptr && present->size == file.size && present->mtime_ns == file.mtime_ns) {
+    TM_TRY_ASSIGN(std::string source_sha, HashObject(source, file.key, buffer, progress));
+    auto target_sha = HashObject(target, file.key, buffer, util::NoProgress());
+    if (target_sha && *target_sha == source_sha) return source_sha;
+  }
+  return CopyObject(source, target, file.key, file.mtime_ns, buffer, progress, "copy.mid_file");
+}
+
 }  // namespace
 
 util::Result<Manifest> ReadManifest(const TreeLocation& archive) {
@@ -160,15 +174,14 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
   progress.Begin("archive " + header.partition, TotalSize(files));
   for (const store::ObjectInfo& file : files) {
     auto it = present.find(file.key);
-    bool complete = it != present.end() && it->second.size == file.size &&
-                    it->second.mtime_ns == file.mtime_ns;
-    auto sha = complete ? HashObject(source, file.key, buffer, progress)
-                        : CopyObject(source, target, file.key, file.mtime_ns, buffer, progress,
-                                     "copy.mid_file");
-    if (!sha) return tl::unexpected(sha.error());
-    manifest.files.push_back({file.key, file.size, file.mtime_ns, *sha});
+    TM_TRY_ASSIGN(std::string sha, KeepOrCopy(source, target, file, it != present.end() ? &it->second : nullptr,
+                                              buffer, progress));
+    manifest.files.push_back({file.key, file.size, file.mtime_ns, sha});
+    if (it != present.end()) present.erase(it);
   }
   progress.End();
+  // Files the source no longer has (an earlier archive of the same partition) go.
+  for (const auto& [key, info] : present) TM_TRY(target.store->Delete(store::JoinKey(target.prefix, key)));
   DeleteTemporaries(target);
   TM_TRY(WriteText(target, kManifestName, ManifestToJson(manifest)));
   return manifest;

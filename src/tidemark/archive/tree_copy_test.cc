@@ -305,4 +305,16 @@ TEST_F(TreeCopyTest, VerifyAgainstManifestDetectsARestoreThatIsNotTheArchive) {
 }
 
 }  // namespace
+TEST_F(TreeCopyTest, ArchivingAgainReplacesWrongFilesAndRemovesFilesTheSourceNoLongerHas) {
+  // An older archive of the partition: a stale file, and a file with the right size and
+  // mtime but other bytes (as a torn copy of the same length would leave).
+  WriteFile(Archive() / "part-old.parquet", "old", kMtimeA);
+  WriteFile(Archive() / "part-0.parquet", "xxx", kMtimeA);
+  auto manifest = Copy();
+  ASSERT_TRUE(manifest) << manifest.error().message();
+  EXPECT_THAT(Files(Archive()), ElementsAre("manifest.json", "part-0.parquet", "sub/part-1.parquet"));
+  EXPECT_EQ(ReadFile(Archive() / "part-0.parquet"), "aaa");
+  EXPECT_TRUE(Verify(true)) << "the archive now matches its source";
+}
+
 }  // namespace tidemark::archive

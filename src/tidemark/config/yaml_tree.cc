@@ -1,6 +1,8 @@
 #include "tidemark/config/yaml_tree.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <yaml-cpp/yaml.h>
 
@@ -13,33 +15,52 @@ Position PositionOf(const YAML::Mark& mark, const std::string& file) {
   return Position{file, mark.line + 1, mark.column + 1};
 }
 
-YamlNode Convert(const YAML::Node& node, const std::string& file) {
-  YamlNode out;
-  out.position = PositionOf(node.Mark(), file);
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
+// Copies yaml-cpp's tree. yaml-cpp resolves aliases to shared nodes, so an alias inside
+// its own anchor makes a cycle and nested aliases can multiply a small file; the limits
+// turn both into a problem instead of a crash or an exhausted memory.
+class Converter {
+ public:
+  explicit Converter(const std::string& file) : file_(file) {}
+
+  YamlNode Convert(const YAML::Node& node, int depth) {
+    YamlNode out;
+    out.position = PositionOf(node.Mark(), file_);
+    if (depth > kMaxDepth || ++nodes_ > kMaxNodes) {
+      if (!too_big_) too_big_ = out.position;
+      return out;
+    }
+    if (node.IsScalar()) {
       out.kind = YamlNode::Kind::kScalar;
       out.scalar = node.Scalar();
-      break;
-    case YAML::NodeType::Sequence:
+    } else if (node.IsSequence()) {
       out.kind = YamlNode::Kind::kSequence;
-      for (const YAML::Node& item : node) out.items.push_back(Convert(item, file));
-      break;
-    case YAML::NodeType::Map:
+      for (const YAML::Node& item : node) out.items.push_back(Convert(item, depth + 1));
+    } else if (node.IsMap()) {
       out.kind = YamlNode::Kind::kMapping;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        YamlEntry entry{Convert(it->first, file), Convert(it->second, file)};
-        // yaml-cpp places an empty value at the start of the next line; its key is
-        // where the user will look.
-        if (entry.value.IsNull()) entry.value.position = entry.key.position;
-        out.entries.push_back(std::move(entry));
-      }
-      break;
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: break;
+      for (auto it = node.begin(); it != node.end(); ++it) out.entries.push_back(Entry(*it, depth));
+    }
+    return out;
   }
-  return out;
-}
+
+  // Where the limits were hit, if they were.
+  const std::optional<Position>& too_big() const { return too_big_; }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+  static constexpr int kMaxNodes = 1'000'000;
+
+  YamlEntry Entry(const std::pair<YAML::Node, YAML::Node>& pair, int depth) {
+    YamlEntry entry{Convert(pair.first, depth + 1), Convert(pair.second, depth + 1)};
+    // yaml-cpp places an empty value at the start of the next line; its key is where the
+    // user will look.
+    if (entry.value.IsNull()) entry.value.position = entry.key.position;
+    return entry;
+  }
+
+  const std::string& file_;
+  int nodes_ = 0;
+  std::optional<Position> too_big_;
+};
 
 // Line `line` (1-based) of `text`, without its newline.
 std::string_view LineOf(std::string_view text, int line) {
@@ -98,7 +119,14 @@ tl::expected<YamlNode, Problem> ParseYaml(std::string_view text, const std::stri
                                   "document; remove the '---' separator and what follows "
                                   "or merge it into the first"});
   }
-  return Convert(documents[0], file);
+  Converter converter(file);
+  YamlNode root = converter.Convert(documents[0], 0);
+  if (converter.too_big()) {
+    return tl::unexpected(Problem{*converter.too_big(),
+                                  "the YAML nests too deep or expands to too many values here "
+                                  "(an alias inside its own anchor?); write the values out"});
+  }
+  return root;
 }
 
 }  // namespace tidemark::config

@@ -57,5 +57,24 @@ TEST(ParseYaml, RefusesASecondDocument) {
   EXPECT_EQ(tree.error().position.ToString(), "f.yaml:3:1");
 }
 
+TEST(ParseYaml, RefusesAnAliasInsideItsOwnAnchor) {
+  auto tree = ParseYaml("a: &x\n  b: *x\n", "f.yaml");
+  ASSERT_FALSE(tree);
+  EXPECT_NE(tree.error().message.find("nests too deep"), std::string::npos);
+}
+
+TEST(ParseYaml, RefusesAliasesThatMultiplyBeyondTheLimit) {
+  std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + prev;
+    for (int j = 1; j < 10; ++j) text += ", " + prev;
+    text += "]\n";
+  }
+  auto tree = ParseYaml(text, "f.yaml");
+  ASSERT_FALSE(tree);
+  EXPECT_NE(tree.error().message.find("too many values"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tidemark::config

@@ -75,6 +75,7 @@ struct ArchivedPartition {
   int64_t bytes = 0;
   int64_t files = 0;
   util::Instant archived_at{};
+  std::string source_entry;        // the bin entry it was copied from and verified against
 };
 
 struct ObservedStorage {

@@ -138,6 +138,7 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     archived.bytes = IntParam(step, "bytes");
     archived.files = IntParam(step, "files");
     archived.archived_at = util::Now();
+    archived.source_entry = Param(step, "bin");
     return state_.RecordArchive(run.dataset, archived);
   }
   const bool restore = step.action == core::action::kRestoreFromBin ||

@@ -72,7 +72,30 @@ std::string DescribeSize(int64_t bytes, int64_t files) {
   return util::HumanBytes(bytes) + " in " + std::to_string(files) + (files == 1 ? " file" : " files");
 }
 
-// Steps for one expired partition; `bin` is where hiding puts it.
+// Copy and verify steps for a partition's files at `source` (its bin entry). Bin
+// entries (not this run's hides) carry their entry in the id, which stays unique.
+void PlanArchive(const StorageContext& c, const Step& source, bool from_bin_entry, Plan& plan) {
+  const std::string archive = ArchiveFor(c, source.partition);
+  const std::string subject =
+      c.lifecycle->name + "/" + c.storage->name + "/" + (from_bin_entry ? source.params.at("bin") : source.partition) + "/";
+  Step copy = MakeStep(c, kCopyPhase, core::action::kCopyToArchive, source.partition,
+                       "copy the files to the archive with their mtimes, then write "
+                       "manifest.json with the sha256 of every file");
+  copy.params = source.params;
+  copy.params["archive"] = archive;
+  copy.id = subject + core::action::kCopyToArchive;
+  Step verify = MakeStep(c, kVerifyPhase, core::action::kVerifyArchive, source.partition,
+                         "re-read the archive and compare every file with the manifest and the "
+                         "source before anything is deleted");
+  verify.params = copy.params;
+  verify.id = subject + core::action::kVerifyArchive;
+  if (from_bin_entry) copy.about += " (it is in the recycle bin without a verified archive)";
+  plan.steps.push_back(copy);
+  plan.steps.push_back(verify);
+}
+
+// Steps for one expired partition: hide it (into the recycle bin, or the detached area),
+// archive it when asked, and purge the bin copy at once when recycle_days is 0.
 void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   const bool detach = dataset.on_expire == OnExpire::kDetach;
@@ -89,78 +112,90 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
   SetRange(hide, partition.range);
   plan.steps.push_back(hide);
   if (detach) return;
-  const std::string archive = dataset.on_expire == OnExpire::kArchive ? ArchiveFor(c, partition.name) : "";
-  if (!archive.empty()) {
-    Step copy = MakeStep(c, kCopyPhase, core::action::kCopyToArchive, partition.name,
-                         "copy the files to the archive with their mtimes, then write "
-                         "manifest.json with the sha256 of every file");
-    copy.params = hide.params;
-    copy.params["archive"] = archive;
-    plan.steps.push_back(copy);
-    Step verify = MakeStep(c, kVerifyPhase, core::action::kVerifyArchive, partition.name,
-                           "re-read the archive and compare every file with the manifest and the "
-                           "source before anything is deleted");
-    verify.params = copy.params;
-    plan.steps.push_back(verify);
-  }
+  const bool archived = dataset.on_expire == OnExpire::kArchive;
+  if (archived) PlanArchive(c, hide, false, plan);
   if (dataset.recycle_days == 0) {
     Step purge = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, partition.name,
                           "delete the recycle bin copy (recycle_days: 0)");
     purge.params = hide.params;
-    if (!archive.empty()) purge.params["archive"] = archive;
+    if (archived) purge.params["archive"] = ArchiveFor(c, partition.name);
     plan.steps.push_back(purge);
   }
 }
 
-void PlanBinPurges(const StorageContext& c, Plan& plan) {
+bool HasVerifiedArchive(const StorageContext& c, const core::BinEntry& entry) {
+  for (const core::ArchivedPartition& a : c.request->observed->archived) {
+    if (a.lifecycle == c.lifecycle->name && a.storage == c.storage->name && a.source_entry == entry.entry) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Bin entries: archive those that never got a verified archive (a run that stopped
+// after hiding and was not resumed), and purge those whose recycle_days are over.
+void PlanBinEntries(const StorageContext& c, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   const core::Span keep{dataset.recycle_days, core::SpanUnit::kDay};
   for (const core::BinEntry& entry : c.observed->bin) {
     if (entry.detached) continue;
+    Step base = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, entry.partition, "");
+    base.params["bin"] = entry.entry;
+    base.params["bytes"] = std::to_string(entry.bytes);
+    base.params["files"] = std::to_string(entry.files);
+    SetRange(base, entry.range);
+    const bool archived = dataset.on_expire == OnExpire::kArchive;
+    if (archived && !HasVerifiedArchive(c, entry)) PlanArchive(c, base, true, plan);
     util::Instant due = dataset.recycle_days == 0
                             ? entry.removed_at
                             : core::AddSpan(entry.removed_at, keep, 1, *c.request->zone);
     if (due > c.request->now) continue;
-    Step purge = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, entry.partition,
-                          "delete the recycle bin copy removed " +
-                              util::FormatInstant(entry.removed_at) + " (recycle_days: " +
-                              std::to_string(dataset.recycle_days) + "; " +
-                              DescribeSize(entry.bytes, entry.files) + ")");
+    Step purge = base;
+    purge.about = "delete the recycle bin copy removed " + util::FormatInstant(entry.removed_at) +
+                  " (recycle_days: " + std::to_string(dataset.recycle_days) + "; " +
+                  DescribeSize(entry.bytes, entry.files) + ")";
     purge.id = c.lifecycle->name + "/" + c.storage->name + "/" + entry.entry + "/" +
                core::action::kPurgeRecycled;
-    purge.params["bin"] = entry.entry;
-    purge.params["bytes"] = std::to_string(entry.bytes);
-    purge.params["files"] = std::to_string(entry.files);
-    SetRange(purge, entry.range);
-    if (dataset.on_expire == OnExpire::kArchive) purge.params["archive"] = ArchiveFor(c, entry.partition);
+    if (archived) purge.params["archive"] = ArchiveFor(c, entry.partition);
     plan.steps.push_back(purge);
   }
+}
+
+std::vector<const core::Partition*> ExpiredPartitions(const StorageContext& c, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  std::vector<const core::Partition*> expired;
+  if (!dataset.retention) return expired;
+  const util::Instant cutoff = ExpiryCutoff(dataset, c.request->now, *c.request->zone);
+  for (const core::Partition& partition : c.observed->partitions) {
+    if (!partition.range || partition.range->end > cutoff) continue;
+    if (IsHeld(c, partition.name)) {
+      plan.notes.push_back("partition " + partition.name + " is past retention but held after a restore");
+      continue;
+    }
+    expired.push_back(&partition);
+  }
+  std::sort(expired.begin(), expired.end(), [](const core::Partition* a, const core::Partition* b) {
+    return std::tie(a->range->start, a->name) < std::tie(b->range->start, b->name);
+  });
+  return expired;
 }
 
 void PlanStorage(const StorageContext& c, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   for (const std::string& note : c.observed->notes) plan.notes.push_back(note);
-  std::vector<const core::Partition*> expired;
-  if (dataset.retention) {
-    const util::Instant cutoff = ExpiryCutoff(dataset, c.request->now, *c.request->zone);
-    for (const core::Partition& partition : c.observed->partitions) {
-      if (!partition.range || partition.range->end > cutoff) continue;
-      if (IsHeld(c, partition.name)) {
-        plan.notes.push_back("partition " + partition.name + " is past retention but held after a restore");
-        continue;
-      }
-      expired.push_back(&partition);
-    }
-  }
-  std::sort(expired.begin(), expired.end(), [](const core::Partition* a, const core::Partition* b) {
-    return std::tie(a->range->start, a->name) < std::tie(b->range->start, b->name);
-  });
+  std::vector<const core::Partition*> expired = ExpiredPartitions(c, plan);
   if (!expired.empty() && dataset.on_expire == OnExpire::kKeep) {
     plan.notes.push_back(std::to_string(expired.size()) + " partition(s) of " + c.lifecycle->name +
                          "/" + c.storage->name + " are past retention and kept (on_expire: keep)");
     expired.clear();
   }
-  if (!expired.empty() && dataset.on_expire == OnExpire::kArchive) {
+  Plan storage_plan;
+  for (const core::Partition* partition : expired) PlanExpiry(c, *partition, storage_plan);
+  PlanBinEntries(c, storage_plan);
+  const bool copies = std::any_of(storage_plan.steps.begin(), storage_plan.steps.end(), [](const Step& s) {
+    return s.action == core::action::kCopyToArchive;
+  });
+  if (copies) {
     Step check = MakeStep(c, kCheckPhase, core::action::kCheckArchive, "",
                           "make sure the archive can be written before anything is moved");
     const config::Archive* archive = ArchiveOf(*c.request->config, dataset);
@@ -168,8 +203,7 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
                                                        c.lifecycle->name, c.storage->name);
     plan.steps.push_back(check);
   }
-  for (const core::Partition* partition : expired) PlanExpiry(c, *partition, plan);
-  PlanBinPurges(c, plan);
+  plan.steps.insert(plan.steps.end(), storage_plan.steps.begin(), storage_plan.steps.end());
 }
 
 const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,

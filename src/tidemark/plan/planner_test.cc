@@ -200,6 +200,13 @@ TEST(PlanDataset, EveryStepCarriesExactlyTheParamsItsBackendNeeds) {
   EXPECT_EQ(plan.steps[4].params, archived);  // purge
 }
 
+// The state store's record that `entry` was archived and verified.
+core::ArchivedPartition VerifiedFrom(const core::BinEntry& entry) {
+  core::ArchivedPartition archived{"main", "main", entry.partition, "file:///cold/x/"};
+  archived.source_entry = entry.entry;
+  return archived;
+}
+
 TEST(PlanDataset, ABinPurgeCarriesTheEntryAndTheArchiveToCheck) {
   const config::Config config = Parse(EventsConfig(kArchiveKeys));
   core::ObservedDataset observed = EventsObserved({});
@@ -210,6 +217,7 @@ TEST(PlanDataset, ABinPurgeCarriesTheEntryAndTheArchiveToCheck) {
   entry.bytes = 10;
   entry.files = 1;
   observed.storages[0].bin = {entry};
+  observed.archived = {VerifiedFrom(entry)};
   const Plan plan = PlanFor(config, observed, kNow);
   ASSERT_EQ(plan.steps.size(), 1u);
   EXPECT_EQ(plan.steps[0].partition, "dt=2024-01-10");
@@ -317,6 +325,7 @@ TEST(PlanDataset, BinEntriesArePurgedOnceRecycleDaysHavePassedWithTheArchiveToCh
       Recycled("dt=2024-01-11", "20240223T000001Z", "2024-02-23T00:00:01Z"),  // a second short
       Recycled("dt=2024-01-01", "20240201T000000Z", "2024-02-01T00:00:00Z"),  // long ago
   };
+  for (const core::BinEntry& entry : observed.storages[0].bin) observed.archived.push_back(VerifiedFrom(entry));
   const Plan plan = PlanFor(config, observed, kNow);
   EXPECT_THAT(
       Lines(plan),
@@ -535,6 +544,37 @@ TEST(PlanDataset, RetentionInDaysCountsCivilDaysAcrossADstChange) {
   EXPECT_THAT(Lines(PlanFor(config, observed, At("2024-04-01T22:00:00Z"), berlin)),
               ElementsAre("1 hide_partition main/main/dt=2024-03-30/hide_partition",
                           "1 hide_partition main/main/dt=2024-03-31/hide_partition"));
+}
+
+}  // namespace
+}  // namespace tidemark::plan
+
+namespace tidemark::plan {
+namespace {
+
+TEST(PlanDataset, ABinEntryWithoutAVerifiedArchiveIsArchivedBeforeItCanBePurged) {
+  // A run hid dt=2024-01-01 and stopped; its run file was never applied again.
+  const config::Config config = Parse(EventsConfig(kArchiveKeys));
+  core::ObservedDataset observed = EventsObserved({});
+  observed.storages[0].bin = {Recycled("dt=2024-01-01", "20240201T000000Z", "2024-02-01T00:00:00Z")};
+  core::ArchivedPartition other = VerifiedFrom(observed.storages[0].bin[0]);
+  other.source_entry = "_tidemark/recycle/20230101T000000Z/dt=2024-01-01";  // an older removal
+  observed.archived = {other};
+  EXPECT_THAT(Lines(PlanFor(config, observed, kNow)),
+              ElementsAre("0 check_archive main/main/check_archive",
+                          "2 copy_to_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                          "copy_to_archive",
+                          "3 verify_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                          "verify_archive",
+                          "4 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                          "purge_recycled"));
+}
+
+TEST(PlanDataset, DroppingDatasetsNeverArchiveTheirBin) {
+  const config::Config config = Parse(EventsConfig("    on_expire: drop\n    recycle_days: 7\n"));
+  core::ObservedDataset observed = EventsObserved({});
+  observed.storages[0].bin = {Recycled("dt=2024-01-01", "20240224T000000Z", "2024-02-24T00:00:00Z")};
+  EXPECT_THAT(PlanFor(config, observed, kNow).steps, IsEmpty());
 }
 
 }  // namespace

@@ -33,8 +33,12 @@ Candidate Inspect(const RestoreRequest& r, const config::Lifecycle& lifecycle,
   if (c.observed == nullptr) return c;
   for (const core::Partition& p : c.observed->partitions) c.live |= p.name == r.partition;
   for (const core::BinEntry& entry : c.observed->bin) {
-    if (entry.partition != r.partition || entry.detached) continue;
-    if (c.bin == nullptr || entry.removed_at > c.bin->removed_at) c.bin = &entry;
+    if (entry.partition != r.partition) continue;
+    // The newest entry wins; a recycled one over a detached one of the same time.
+    if (c.bin == nullptr || entry.removed_at > c.bin->removed_at ||
+        (entry.removed_at == c.bin->removed_at && c.bin->detached)) {
+      c.bin = &entry;
+    }
   }
   for (const core::ArchivedPartition& a : r.observed->archived) {
     if (a.lifecycle == lifecycle.name && a.storage == storage.name && a.partition == r.partition) {

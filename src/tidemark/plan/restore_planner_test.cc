@@ -161,7 +161,7 @@ TEST(PlanRestore, PutsThePartitionBackFromTheNewestBinEntry) {
                                  {"target", "file:///lake/events"}}));
 }
 
-TEST(PlanRestore, DetachedEntriesAreNotRecycleBinCopies) {
+TEST(PlanRestore, ADetachedPartitionIsPutBackFromTheDetachedArea) {
   const config::Config config = Parse(kEventsConfig);
   core::ObservedDataset observed = EventsObserved();
   core::BinEntry detached = Recycled("dt=2024-01-29", "20240301T000000Z");
@@ -169,8 +169,8 @@ TEST(PlanRestore, DetachedEntriesAreNotRecycleBinCopies) {
   observed.storages[0].bin = {detached};
   auto plan = Restore(config, observed);
   ASSERT_TRUE(plan) << plan.error().message();
-  EXPECT_THAT(Lines(*plan),
-              ElementsAre("0 restore_from_archive main/main/dt=2024-01-29/restore_from_archive"));
+  EXPECT_THAT(Lines(*plan), ElementsAre("0 restore_from_bin main/main/dt=2024-01-29/restore_from_bin"));
+  EXPECT_EQ(plan->steps[0].params.at("bin"), detached.entry);
 }
 
 TEST(PlanRestore, FromArchiveOnRequestEvenWhenTheBinHasIt) {

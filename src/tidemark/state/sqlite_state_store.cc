@@ -34,6 +34,8 @@ const char* const kMigrations[] = {
     "  partition_name TEXT NOT NULL, location TEXT NOT NULL, range_start INTEGER,"
     "  range_end INTEGER, bytes INTEGER NOT NULL, files INTEGER NOT NULL,"
     "  archived_at INTEGER NOT NULL, PRIMARY KEY (dataset, lifecycle, storage, partition_name));",
+    // 3: which recycle bin entry an archive was verified against.
+    "ALTER TABLE archives ADD COLUMN source_entry TEXT NOT NULL DEFAULT '';",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -177,18 +179,18 @@ class SqliteStateStore : public StateStore {
       end = Seconds(a.range->end);
     }
     return Run("INSERT INTO archives (dataset, lifecycle, storage, partition_name, location,"
-               " range_start, range_end, bytes, files, archived_at)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET"
+               " range_start, range_end, bytes, files, archived_at, source_entry)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO UPDATE SET"
                " location = ?5, range_start = ?6, range_end = ?7, bytes = ?8, files = ?9,"
-               " archived_at = ?10",
+               " archived_at = ?10, source_entry = ?11",
                {dataset, a.lifecycle, a.storage, a.partition, a.location, start, end, a.bytes, a.files,
-                Seconds(a.archived_at)});
+                Seconds(a.archived_at), a.source_entry});
   }
 
   util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) override {
     TM_TRY_ASSIGN(auto rows, db_->Query("SELECT lifecycle, storage, partition_name, location,"
-                                        " range_start, range_end, bytes, files, archived_at"
-                                        " FROM archives WHERE dataset = ?1"
+                                        " range_start, range_end, bytes, files, archived_at,"
+                                        " source_entry FROM archives WHERE dataset = ?1"
                                         " ORDER BY range_start, partition_name", {dataset}));
     std::vector<core::ArchivedPartition> archives;
     for (const Row& r : rows) {
@@ -199,6 +201,7 @@ class SqliteStateStore : public StateStore {
       a.bytes = AsInt(r[6]);
       a.files = AsInt(r[7]);
       a.archived_at = FromSeconds(AsInt(r[8]));
+      a.source_entry = AsText(r[9]);
       archives.push_back(std::move(a));
     }
     return archives;

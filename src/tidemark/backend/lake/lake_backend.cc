@@ -281,18 +281,27 @@ util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) 
   return {};
 }
 
+// Never delete the last copy: the archive must still be there with every file of its
+// manifest at its size (the sha256 were compared by the verify step).
+util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+  TreeLocation at{archive_store.get(), ""};
+  auto manifest = archive::ReadManifest(at);
+  if (!manifest) return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
+  for (const archive::ManifestFile& file : manifest->files) {
+    TM_TRY_ASSIGN(auto info, archive_store->Stat(file.path));
+    if (!info || info->size != file.size) {
+      return util::StepError("refusing to purge " + bin + ": the archive's " + file.path + " at " +
+                             Param(step, "archive") + " is missing or has the wrong size");
+    }
+  }
+  return {};
+}
+
 util::Status LakeBackend::Purge(const Step& step) {
   TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location")));
   const std::string bin = Param(step, "bin");
-  if (!Param(step, "archive").empty()) {
-    // Never delete the last copy: the archive must still be there, complete.
-    TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
-    TreeLocation at{archive_store.get(), ""};
-    auto manifest = archive::ReadManifest(at);
-    if (!manifest) {
-      return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
-    }
-  }
+  if (!Param(step, "archive").empty()) TM_TRY(CheckArchiveBeforePurge(step, bin));
   TM_TRY_ASSIGN(auto objects, store->List(bin));
   for (const store::ObjectInfo& object : objects) TM_TRY(store->Delete(object.key));
   return store->PruneEmpty(kRecycleDir);
@@ -311,7 +320,10 @@ util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context)
     return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
                            step.partition + " already holds files; restore --to another location");
   }
-  if (same_place) return source->Rename(bin, step.partition);
+  if (same_place) {
+    TM_TRY(source->Rename(bin, step.partition));
+    return source->PruneEmpty("_tidemark");
+  }
   // Another location: copy through staging, verify, then make it visible at once.
   const std::string staging = std::string(kStagingDir) + "/" + step.partition;
   if (in_place) return {};
