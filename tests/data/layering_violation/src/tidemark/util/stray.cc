@@ -1,0 +1,2 @@
+// sqlite3.h outside its one file: refused.
+#include <sqlite3.h>
