@@ -141,6 +141,16 @@ class FileWriter : public Writer {
   bool committed_ = false;
 };
 
+util::Status SyncPath(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return tl::unexpected(IoError("cannot open", path, errno));
+  int rc = fsync(fd);
+  int error = errno;
+  close(fd);
+  if (rc != 0) return tl::unexpected(IoError("cannot sync", path, error));
+  return {};
+}
+
 class LocalStore : public ObjectStore {
  public:
   explicit LocalStore(std::string root) : root_(std::move(root)) {
@@ -227,6 +237,20 @@ class LocalStore : public ObjectStore {
     if (fd < 0) return tl::unexpected(IoError("cannot write in", dir, errno));
     close(fd);
     unlink(probe.c_str());
+    return {};
+  }
+
+  util::Status Sync(const std::string& prefix) override {
+    TM_TRY_ASSIGN(auto objects, List(prefix));
+    if (objects.empty()) return {};
+    std::vector<std::string> directories{PathOf(prefix)};
+    for (const ObjectInfo& object : objects) {
+      std::string path = PathOf(object.key);
+      TM_TRY(SyncPath(path, O_RDONLY));
+      std::string dir = Parent(path);
+      if (directories.back() != dir) directories.push_back(dir);
+    }
+    for (const std::string& dir : directories) TM_TRY(SyncPath(dir, O_RDONLY | O_DIRECTORY));
     return {};
   }
 

@@ -276,4 +276,17 @@ TEST(JoinKey, DropsEmptyPartsAndDuplicateSlashes) {
 }
 
 }  // namespace
+TEST(LocalStoreSync, SyncsWhatIsThereAndAnAbsentPrefixIsNothingToDo) {
+  char dir[] = "/tmp/tidemark-sync-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto store = NewLocalStore(dir);
+  auto writer = store->OpenWrite("a/b/c.txt");
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Write("x", 1));
+  ASSERT_TRUE((*writer)->Commit(0));
+  EXPECT_TRUE(store->Sync("a"));
+  EXPECT_TRUE(store->Sync("absent"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace tidemark::store

@@ -70,6 +70,10 @@ class ObjectStore {
 
   // Removes directories left empty under `prefix` (no-op where there are none).
   virtual util::Status PruneEmpty(const std::string& prefix) = 0;
+
+  // Makes everything under `prefix` durable (fsync of files and directories locally;
+  // nothing to do where a completed write is already durable).
+  virtual util::Status Sync(const std::string& prefix) = 0;
 };
 
 // Opens the store for a URL by scheme ("file:///abs", "file:rel" resolved by the caller).

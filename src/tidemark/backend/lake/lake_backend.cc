@@ -288,6 +288,7 @@ util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
   TreeLocation at{archive_store.get(), ""};
   auto manifest = archive::ReadManifest(at);
   if (!manifest) return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
+  TM_TRY(archive_store->Sync(""));  // on disk, not only in the page cache, before the bin copy goes
   for (const archive::ManifestFile& file : manifest->files) {
     TM_TRY_ASSIGN(auto info, archive_store->Stat(file.path));
     if (!info || info->size != file.size) {
