@@ -18,6 +18,7 @@ struct ApplyCommandOptions {
   bool force_run = false;
   bool verbose = false;
   int jobs = 1;
+  int step_jobs = 0;
 };
 
 int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
@@ -38,6 +39,7 @@ int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
   apply.now_given = !options.now.empty();
   apply.force_run = options.force_run;
   apply.jobs = options.jobs;
+  apply.step_jobs = options.step_jobs;
   ConsoleReporter reporter(options.verbose);
   auto outcomes = exec::ApplyDatasets(*config, apply, reporter);
   return PrintOutcomes(outcomes, true);
@@ -53,6 +55,9 @@ void AddApplyCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   sub->add_option("--now", options->now, "plan as if it were this time (YYYY-MM-DDTHH:MM:SSZ)");
   sub->add_flag("--force-run", options->force_run, "plan anew even if a run file of the last hour exists");
   sub->add_option("--jobs", options->jobs, "datasets applied in parallel")->check(CLI::PositiveNumber);
+  sub->add_option("--step-jobs", options->step_jobs,
+                  "independent steps of one dataset run at once (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("-v,--verbose", options->verbose, "a line for every step");
   commands.push_back({sub, [&global, options] { return RunApply(global, *options); }});
 }

@@ -19,9 +19,9 @@ struct PlanOptions {
 
 void PrintPlan(const exec::DatasetOutcome& outcome) {
   if (outcome.error || outcome.run_file.empty()) return;
-  std::printf("%s: %zu steps in %s\n", outcome.dataset.c_str(), outcome.plan.steps.size(),
+  std::printf("%s: %zu steps in %s\n", outcome.dataset.c_str(), outcome.run.steps.size(),
               outcome.run_file.c_str());
-  for (const std::string& line : SummarizeSteps(outcome.plan.steps)) {
+  for (const std::string& line : SummarizeSteps(outcome.run.steps)) {
     std::printf("%s:   %s\n", outcome.dataset.c_str(), line.c_str());
   }
 }

@@ -52,7 +52,7 @@ int RunRestore(const GlobalOptions& global, const RestoreCommandOptions& options
   int code = PrintOutcomes({outcome}, true);
   if (code == kExitOk) {
     std::printf("%s: restored %s to %s%s\n", outcome.dataset.c_str(), options.partition.c_str(),
-                outcome.plan.steps.front().params.at("target").c_str(),
+                outcome.run.steps.front().params.at("target").c_str(),
                 restore.to.empty() ? (", held from expiry for " + options.hold).c_str() : "");
   }
   return code;

@@ -8,15 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-json StepToJson(const Step& step) {
-  json j = {{"seq", step.seq},         {"id", step.id},
-            {"lifecycle", step.lifecycle}, {"storage", step.storage},
-            {"system", step.system},   {"action", step.action},
-            {"partition", step.partition}, {"params", step.params},
-            {"command", step.command}, {"about", step.about}};
-  return j;
-}
-
 Step StepFromJson(const json& j) {
   Step step;
   step.seq = j.at("seq").get<int>();
@@ -32,6 +23,31 @@ Step StepFromJson(const json& j) {
   return step;
 }
 
+// Appends `text` as a JSON string. UTF-8 passes through; quotes, backslashes and
+// control characters are escaped.
+void AppendQuoted(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
 util::Instant InstantField(const json& j, const char* key) {
   auto parsed = util::ParseTimestamp(j.at(key).get<std::string>());
   if (!parsed || !parsed->offset) throw std::invalid_argument(std::string("bad ") + key);
@@ -40,20 +56,60 @@ util::Instant InstantField(const json& j, const char* key) {
 
 }  // namespace
 
+// Run files can hold tens of thousands of steps; they are written as text directly
+// instead of through a JSON tree, which would hold them all a second time.
 std::string RunFileToJson(const RunFile& run) {
-  json steps = json::array();
-  for (const Step& step : run.steps) steps.push_back(StepToJson(step));
-  json j = {{"format", run.format},
-            {"run_id", run.run_id},
-            {"kind", run.kind},
-            {"dataset", run.dataset},
-            {"system", run.system},
-            {"created_at", util::FormatInstant(run.created_at)},
-            {"now", util::FormatInstant(run.now)},
-            {"config_sha256", run.config_sha256},
-            {"notes", run.notes},
-            {"steps", steps}};
-  return j.dump(2) + "\n";
+  std::string out;
+  out.reserve(1024 + run.steps.size() * 1024);
+  auto field = [&out](const char* indent, const char* key, std::string_view value, bool last = false) {
+    out += indent;
+    AppendQuoted(out, key);
+    out += ": ";
+    AppendQuoted(out, value);
+    out += last ? "\n" : ",\n";
+  };
+  out += "{\n";
+  field("  ", "format", run.format);
+  field("  ", "run_id", run.run_id);
+  field("  ", "kind", run.kind);
+  field("  ", "dataset", run.dataset);
+  field("  ", "system", run.system);
+  field("  ", "created_at", util::FormatInstant(run.created_at));
+  field("  ", "now", util::FormatInstant(run.now));
+  field("  ", "config_sha256", run.config_sha256);
+  out += "  \"notes\": [";
+  for (size_t i = 0; i < run.notes.size(); ++i) {
+    out += i == 0 ? "\n    " : ",\n    ";
+    AppendQuoted(out, run.notes[i]);
+  }
+  out += run.notes.empty() ? "],\n" : "\n  ],\n";
+  out += "  \"steps\": [";
+  for (size_t i = 0; i < run.steps.size(); ++i) {
+    const Step& step = run.steps[i];
+    out += i == 0 ? "\n    {\n" : ",\n    {\n";
+    out += "      \"seq\": " + std::to_string(step.seq) + ",\n";
+    field("      ", "id", step.id);
+    field("      ", "lifecycle", step.lifecycle);
+    field("      ", "storage", step.storage);
+    field("      ", "system", step.system);
+    field("      ", "action", step.action);
+    field("      ", "partition", step.partition);
+    out += "      \"params\": {";
+    bool first = true;
+    for (const auto& [key, value] : step.params) {
+      out += first ? "" : ", ";
+      first = false;
+      AppendQuoted(out, key);
+      out += ": ";
+      AppendQuoted(out, value);
+    }
+    out += "},\n";
+    field("      ", "command", step.command);
+    field("      ", "about", step.about, true);
+    out += "    }";
+  }
+  out += run.steps.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return out;
 }
 
 util::Result<RunFile> RunFileFromJson(const std::string& text, const std::string& name) {

@@ -96,33 +96,35 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
     if (auto reusable = FindReusableRun(runs, dataset.name, "archival", util::Now(), planned_for)) {
       outcome.reused = true;
       outcome.run_file = reusable->path;
+      outcome.run = std::move(reusable->run);
       reporter_.Note(dataset.name, "reusing " + reusable->path + " written within the hour (--force-run plans anew)");
-      Execute(reusable->run, reusable->path, outcome);
+      Execute(outcome.run, outcome.run_file, outcome);
       return {};
     }
   }
   TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
-  outcome.plan = plan::PlanDataset(request);
-  for (const std::string& note : outcome.plan.notes) reporter_.Note(dataset.name, note);
-  if (outcome.plan.steps.empty()) return {};
-  TM_TRY(RenderSteps(backends_, outcome.plan.steps));
-  core::RunFile run;
+  plan::Plan plan = plan::PlanDataset(request);
+  for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
+  outcome.notes = plan.notes;
+  if (plan.steps.empty()) return {};
+  TM_TRY(RenderSteps(backends_, plan.steps));
+  core::RunFile& run = outcome.run;
   run.created_at = util::Now();
   run.run_id = NewRunId(run.created_at);
   run.dataset = dataset.name;
   run.system = SystemOfDataset(config_, dataset);
   run.now = options_.now;
   run.config_sha256 = config_.sha256;
-  run.notes = outcome.plan.notes;
-  run.steps = outcome.plan.steps;
+  run.notes = std::move(plan.notes);
+  run.steps = std::move(plan.steps);
   TM_TRY_ASSIGN(outcome.run_file, WriteRunFile(runs, run));
   if (!options_.plan_only) Execute(run, outcome.run_file, outcome);
   return {};
 }
 
 void Worker::Execute(const core::RunFile& run, const std::string& path, DatasetOutcome& outcome) {
-  Executor executor(config_, *state_, backends_, reporter_);
+  Executor executor(config_, *state_, backends_, reporter_, options_.step_jobs);
   outcome.tally = executor.Execute(run, path, &outcome.error);
 }
 
@@ -201,7 +203,9 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
   auto zone = util::TimeZone::Load(config.timezone);
   std::vector<DatasetOutcome> outcomes;
   if (!zone) {
-    outcomes.push_back({"", "", false, {}, {}, zone.error()});
+    DatasetOutcome failed;
+    failed.error = zone.error();
+    outcomes.push_back(std::move(failed));
     return outcomes;
   }
   // Group given run files by dataset; otherwise one task per dataset.

@@ -26,14 +26,16 @@ struct ApplyOptions {
   bool now_given = false;              // --now was given (reuse only runs planned for it)
   bool force_run = false;              // ignore run files from the last hour
   bool plan_only = false;              // write run files, execute nothing (plan)
-  int jobs = 1;
+  int jobs = 1;                        // datasets at once
+  int step_jobs = 0;                   // steps of one seq at once; 0: one per core
 };
 
 struct DatasetOutcome {
   std::string dataset;
   std::string run_file;                // empty when there was nothing to do
   bool reused = false;                 // an existing run file was picked up
-  plan::Plan plan;                     // what was planned (empty when reused)
+  core::RunFile run;                   // what was planned or picked up
+  std::vector<std::string> notes;      // the planner's notes
   RunTally tally;
   std::optional<util::Error> error;
 };

@@ -1,5 +1,7 @@
 #include "tidemark/exec/executor.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -65,6 +67,12 @@ util::Result<backend::Backend*> BackendPool::ForStep(const core::Step& step) {
   return For(connection);
 }
 
+Executor::Executor(const config::Config& config, state::StateStore& state, BackendPool& backends,
+                   Reporter& reporter, int step_jobs)
+    : config_(config), state_(state), backends_(backends), reporter_(reporter), step_jobs_(step_jobs) {
+  if (step_jobs_ <= 0) step_jobs_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
                            std::optional<util::Error>* first_error) {
   RunTally tally;
@@ -81,37 +89,64 @@ RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
   }
   reporter_.RunStarted(run, path, !done->empty());
   std::set<std::string> blocked;
-  for (const core::Step& step : run.steps) {
-    if (done->count(step.id) > 0) {
-      ++tally.done_before;
-      reporter_.StepSkipped(run, step, "done before");
-      continue;
+  for (size_t begin = 0, end = 0; begin < run.steps.size(); begin = end) {
+    std::vector<const core::Step*> group;
+    for (end = begin; end < run.steps.size() && run.steps[end].seq == run.steps[begin].seq; ++end) {
+      const core::Step& step = run.steps[end];
+      if (done->count(step.id) > 0) {
+        ++tally.done_before;
+        reporter_.StepSkipped(run, step, "done before");
+      } else if (IsBlocked(blocked, step)) {
+        ++tally.blocked;
+        reporter_.StepSkipped(run, step, "blocked by an earlier failure");
+      } else {
+        group.push_back(&step);
+      }
     }
-    if (IsBlocked(blocked, step)) {
-      ++tally.blocked;
-      reporter_.StepSkipped(run, step, "blocked by an earlier failure");
-      continue;
-    }
-    auto status = ExecuteStep(run, step);
-    ++tally.executed;
-    if (!status) {
+    std::vector<util::Status> results = ExecuteGroup(run, group);
+    for (size_t i = 0; i < group.size(); ++i) {
+      ++tally.executed;
+      if (results[i]) continue;
       ++tally.failed;
-      blocked.insert(BlockKey(step));
-      record_error(status.error().WithContext(run.dataset + ": step " + step.id));
+      blocked.insert(BlockKey(*group[i]));
+      record_error(results[i].error().WithContext(run.dataset + ": step " + group[i]->id));
     }
   }
   (void)state_.FinishRun(run.run_id, tally.failed + tally.blocked == 0 ? "done" : "failed");
   return tally;
 }
 
-util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& step) {
+std::vector<util::Status> Executor::ExecuteGroup(const core::RunFile& run,
+                                                 const std::vector<const core::Step*>& steps) {
+  std::vector<util::Status> results(steps.size());
+  std::atomic<size_t> next{0};
+  auto work = [&](BackendPool& backends, int worker) {
+    for (size_t i = next++; i < steps.size(); i = next++) {
+      results[i] = ExecuteStep(run, *steps[i], backends, worker);
+    }
+  };
+  const size_t threads = std::min(steps.size(), static_cast<size_t>(step_jobs_));
+  std::vector<std::unique_ptr<BackendPool>> pools;
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) {
+    pools.push_back(std::make_unique<BackendPool>(config_));
+    workers.emplace_back(work, std::ref(*pools.back()), static_cast<int>(t));
+  }
+  work(backends_, 0);
+  for (std::thread& worker : workers) worker.join();
+  return results;
+}
+
+util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& step,
+                                   BackendPool& backends, int worker) {
   util::Failpoint("step.before");
-  TM_TRY(state_.RecordStep(run.run_id, step.id, "started", ""));
+  TM_TRY(Journal([&](state::StateStore& s) { return s.RecordStep(run.run_id, step.id, "started", ""); }));
   reporter_.StepStarted(run, step);
   auto started = std::chrono::steady_clock::now();
-  backend::StepContext context{&reporter_.ProgressFor(run.dataset), run.run_id};
+  const std::string progress_key = worker == 0 ? run.dataset : run.dataset + "#" + std::to_string(worker);
+  backend::StepContext context{&reporter_.ProgressFor(progress_key), run.run_id};
   util::Status status;
-  auto found = backends_.ForStep(step);
+  auto found = backends.ForStep(step);
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     status = found ? (*found)->Execute(step, context) : util::Status(tl::unexpected(found.error()));
     if (status || !status.error().retryable() || attempt == kAttempts) break;
@@ -122,10 +157,12 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   reporter_.StepFinished(run, step, status, seconds);
   if (!status) {
-    (void)state_.RecordStep(run.run_id, step.id, "failed", status.error().message());
+    (void)Journal([&](state::StateStore& s) {
+      return s.RecordStep(run.run_id, step.id, "failed", status.error().message());
+    });
     return status;
   }
-  TM_TRY(state_.RecordStep(run.run_id, step.id, "done", ""));
+  TM_TRY(Journal([&](state::StateStore& s) { return s.RecordStep(run.run_id, step.id, "done", ""); }));
   util::Failpoint("step.after");
   return {};
 }
@@ -139,7 +176,7 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     archived.files = IntParam(step, "files");
     archived.archived_at = util::Now();
     archived.source_entry = Param(step, "bin");
-    return state_.RecordArchive(run.dataset, archived);
+    return Journal([&](state::StateStore& s) { return s.RecordArchive(run.dataset, archived); });
   }
   const bool restore = step.action == core::action::kRestoreFromBin ||
                        step.action == core::action::kRestoreFromArchive;
@@ -148,7 +185,7 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     if (!until || !until->offset) return util::StepError("step " + step.id + ": unreadable hold_until");
     core::Hold hold{step.lifecycle, step.storage, step.partition,
                     util::Instant(until->local.time_since_epoch()) - *until->offset};
-    return state_.AddHold(run.dataset, hold);
+    return Journal([&](state::StateStore& s) { return s.AddHold(run.dataset, hold); });
   }
   return {};
 }

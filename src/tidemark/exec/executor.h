@@ -2,20 +2,24 @@
 // store, so that applying the same run file again after a crash skips what is done and
 // lets each unfinished step check its postcondition and redo what is missing.
 //
-// A failed step blocks the later steps of its partition (and a failed storage-wide step
-// those of its storage); the other partitions go on. Retryable errors are retried with
-// backoff. Failpoints: "step.before", "step.executed" (done, not yet journaled) and
-// "step.after", each counted over the steps actually executed.
+// Steps with the same seq are independent (DESIGN.md): they run on up to `step_jobs`
+// threads at once, each with its own backends. A failed step blocks the later steps of
+// its partition (and a failed storage-wide step those of its storage); the other
+// partitions go on. Retryable errors are retried with backoff. Failpoints:
+// "step.before", "step.executed" (done, not yet journaled) and "step.after", each
+// counted over the steps actually executed, in whatever thread.
 //
-// Thread-safety: an Executor is used by one thread; create one per worker.
+// Thread-safety: an Executor is used by one thread; it starts and joins its own.
 
 #ifndef TIDEMARK_EXEC_EXECUTOR_H_
 #define TIDEMARK_EXEC_EXECUTOR_H_
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tidemark/backend/backend.h"
 #include "tidemark/config/config.h"
@@ -48,9 +52,9 @@ class BackendPool {
 
 class Executor {
  public:
+  // `step_jobs` 0 means one thread per core.
   Executor(const config::Config& config, state::StateStore& state, BackendPool& backends,
-           Reporter& reporter)
-      : config_(config), state_(state), backends_(backends), reporter_(reporter) {}
+           Reporter& reporter, int step_jobs);
 
   // Executes `run` (read from `path`). Returns the tally; the error is that of the
   // first failed step, if any.
@@ -58,13 +62,25 @@ class Executor {
                    std::optional<util::Error>* first_error);
 
  private:
-  util::Status ExecuteStep(const core::RunFile& run, const core::Step& step);
+  // Runs the steps of one seq; returns each one's status, in order.
+  std::vector<util::Status> ExecuteGroup(const core::RunFile& run,
+                                         const std::vector<const core::Step*>& steps);
+  util::Status ExecuteStep(const core::RunFile& run, const core::Step& step, BackendPool& backends,
+                           int worker);
   util::Status RecordEffects(const core::RunFile& run, const core::Step& step);
+  // The state store is one connection; workers take turns.
+  template <typename Call>
+  auto Journal(Call call) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    return call(state_);
+  }
 
   const config::Config& config_;
   state::StateStore& state_;
+  std::mutex state_mutex_;
   BackendPool& backends_;
   Reporter& reporter_;
+  int step_jobs_;
 };
 
 }  // namespace tidemark::exec

@@ -39,25 +39,25 @@ util::Status Restore(const config::Config& config, const RestoreOptions& options
   TM_TRY_ASSIGN(auto observed, ObserveDataset(config, *dataset, backends, *state, zone));
   plan::RestoreRequest request{&config, dataset, &observed, options.partition, options.lifecycle,
                                options.to, options.source};
-  TM_TRY_ASSIGN(outcome.plan, plan::PlanRestore(request));
-  for (core::Step& step : outcome.plan.steps) {
+  TM_TRY_ASSIGN(plan::Plan plan, plan::PlanRestore(request));
+  for (core::Step& step : plan.steps) {
     if (options.to.empty()) {
       step.params["hold_until"] = util::FormatInstant(core::AddSpan(now, options.hold, 1, zone));
     }
   }
-  TM_TRY(CheckArchiveExists(outcome.plan.steps.front(), dataset->name));
-  TM_TRY(RenderSteps(backends, outcome.plan.steps));
-  core::RunFile run;
+  TM_TRY(CheckArchiveExists(plan.steps.front(), dataset->name));
+  TM_TRY(RenderSteps(backends, plan.steps));
+  core::RunFile& run = outcome.run;
   run.kind = "restore";
   run.created_at = now;
   run.now = now;
   run.run_id = NewRunId(now);
   run.dataset = dataset->name;
-  run.system = outcome.plan.steps.front().system;
+  run.system = plan.steps.front().system;
   run.config_sha256 = config.sha256;
-  run.steps = outcome.plan.steps;
+  run.steps = std::move(plan.steps);
   TM_TRY_ASSIGN(outcome.run_file, WriteRunFile(RunsDirectory(config), run));
-  Executor executor(config, *state, backends, reporter);
+  Executor executor(config, *state, backends, reporter, 1);
   outcome.tally = executor.Execute(run, outcome.run_file, &outcome.error);
   return {};
 }
