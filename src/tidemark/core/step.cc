@@ -59,8 +59,13 @@ util::Instant InstantField(const json& j, const char* key) {
 // Run files can hold tens of thousands of steps; they are written as text directly
 // instead of through a JSON tree, which would hold them all a second time.
 std::string RunFileToJson(const RunFile& run) {
+  std::string text;
+  RunFileToJson(run, [&text](std::string_view piece) { text += piece; });
+  return text;
+}
+
+void RunFileToJson(const RunFile& run, const std::function<void(std::string_view)>& sink) {
   std::string out;
-  out.reserve(1024 + run.steps.size() * 1024);
   auto field = [&out](const char* indent, const char* key, std::string_view value, bool last = false) {
     out += indent;
     AppendQuoted(out, key);
@@ -86,6 +91,8 @@ std::string RunFileToJson(const RunFile& run) {
   out += "  \"steps\": [";
   for (size_t i = 0; i < run.steps.size(); ++i) {
     const Step& step = run.steps[i];
+    sink(out);
+    out.clear();
     out += i == 0 ? "\n    {\n" : ",\n    {\n";
     out += "      \"seq\": " + std::to_string(step.seq) + ",\n";
     field("      ", "id", step.id);
@@ -109,7 +116,7 @@ std::string RunFileToJson(const RunFile& run) {
     out += "    }";
   }
   out += run.steps.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return out;
+  sink(out);
 }
 
 util::Result<RunFile> RunFileFromJson(const std::string& text, const std::string& name) {

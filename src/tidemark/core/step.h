@@ -11,8 +11,10 @@
 #define TIDEMARK_CORE_STEP_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tidemark/util/error.h"
@@ -60,6 +62,9 @@ struct RunFile {
 };
 
 std::string RunFileToJson(const RunFile& run);
+// The same text in pieces (a few per step), for writing large run files without holding
+// them in memory twice.
+void RunFileToJson(const RunFile& run, const std::function<void(std::string_view)>& sink);
 // Parses a run file; a config error (exit 2) when it is not one we can read.
 util::Result<RunFile> RunFileFromJson(const std::string& text, const std::string& name);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -34,36 +35,58 @@ std::string WithSuffix(const std::string& name, int n) {
   return name.substr(0, name.size() - tail.size()) + "-" + std::to_string(n) + tail;
 }
 
-util::Status WriteExclusive(const std::string& path, const std::string& text) {
-  std::string temporary = path + ".tmp-" + util::RandomHex(6);
+// Writes the run file under a temporary name in `directory`. No fsync: a run file lost
+// to a power cut is planned again, and the journal does not depend on it.
+util::Result<std::string> WriteTemporary(const std::string& directory, const core::RunFile& run) {
+  std::string temporary = directory + "/.run-file.tmp-" + util::RandomHex(8);
   int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return util::StepError("cannot write " + temporary + ": " + std::strerror(errno));
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  close(fd);
-  // link() fails when the name exists, so two writers never overwrite each other.
-  if (ok && link(temporary.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    unlink(temporary.c_str());
-    if (error == EEXIST) return util::Fail(util::ErrorCategory::kConflict, "exists");
-    return util::StepError("cannot write " + path + ": " + std::strerror(error));
+  std::FILE* out = fdopen(fd, "w");
+  bool ok = out != nullptr;
+  if (ok) {
+    core::RunFileToJson(run, [out, &ok](std::string_view piece) {
+      ok = ok && std::fwrite(piece.data(), 1, piece.size(), out) == piece.size();
+    });
+    ok = std::fclose(out) == 0 && ok;
+  } else {
+    close(fd);
   }
-  unlink(temporary.c_str());
-  if (!ok) return util::StepError("cannot write " + path);
-  return {};
+  if (!ok) {
+    unlink(temporary.c_str());
+    return util::StepError("cannot write the run file " + temporary);
+  }
+  return temporary;
+}
+
+// Whether the hour in a run file's name ("…_2026112110_run_file.json") is this hour or
+// the one before, so that a file written within the last hour may be in it.
+bool NamedWithinTheHour(const std::string& name, const std::string& marker, util::Instant wall_now) {
+  size_t at = name.find(marker) + marker.size();
+  std::string hour = name.substr(at, 10);
+  return hour == util::FormatCompactUtc(wall_now, "%Y%m%d%H") ||
+         hour == util::FormatCompactUtc(wall_now - std::chrono::hours(1), "%Y%m%d%H");
 }
 
 }  // namespace
 
 util::Result<std::string> WriteRunFile(const std::string& directory, const core::RunFile& run) {
   TM_TRY(MakeDirectories(directory));
+  TM_TRY_ASSIGN(std::string temporary, WriteTemporary(directory, run));
   const std::string name = core::RunFileName(run);
-  const std::string text = core::RunFileToJson(run);
+  // link() fails when the name exists, so two writers never overwrite each other.
   for (int n = 1; n < 1000; ++n) {
     std::string path = directory + "/" + WithSuffix(name, n);
-    auto written = WriteExclusive(path, text);
-    if (written) return path;
-    if (written.error().category() != util::ErrorCategory::kConflict) return tl::unexpected(written.error());
+    if (link(temporary.c_str(), path.c_str()) == 0) {
+      unlink(temporary.c_str());
+      return path;
+    }
+    if (errno != EEXIST) {
+      int error = errno;
+      unlink(temporary.c_str());
+      return util::StepError("cannot write " + path + ": " + std::strerror(error));
+    }
   }
+  unlink(temporary.c_str());
   return util::StepError("too many run files named like " + name + " in " + directory);
 }
 
@@ -85,6 +108,7 @@ std::optional<ReusableRun> FindReusableRun(const std::string& directory, const s
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
     if (name.find(marker) == std::string::npos || !util::EndsWith(name, "_run_file.json")) continue;
+    if (!NamedWithinTheHour(name, marker, wall_now)) continue;  // not worth reading
     auto run = ReadRunFile(directory + "/" + name);
     if (!run || run->dataset != dataset || run->kind != kind) continue;
     if (run->created_at > wall_now || wall_now - run->created_at >= std::chrono::hours(1)) continue;

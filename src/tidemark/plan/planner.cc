@@ -1,6 +1,7 @@
 #include "tidemark/plan/planner.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -203,7 +204,8 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
                                                        c.lifecycle->name, c.storage->name);
     plan.steps.push_back(check);
   }
-  plan.steps.insert(plan.steps.end(), storage_plan.steps.begin(), storage_plan.steps.end());
+  plan.steps.insert(plan.steps.end(), std::make_move_iterator(storage_plan.steps.begin()),
+                    std::make_move_iterator(storage_plan.steps.end()));
 }
 
 const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,
