@@ -29,17 +29,32 @@ std::string Relative(const std::string& prefix, const std::string& key) {
   return key.substr(base.size() + 1);
 }
 
-// The data files under a location: everything but temporaries and the manifest.
-util::Result<std::vector<store::ObjectInfo>> ListData(const TreeLocation& at) {
-  TM_TRY_ASSIGN(auto objects, at.store->List(at.prefix));
+// What lies under a location: its data files (keys relative to the location), and the
+// temporaries an interrupted writer left (full keys), which no one else will clean up.
+struct Listing {
   std::vector<store::ObjectInfo> files;
+  std::vector<std::string> temporaries;
+};
+
+util::Result<Listing> ListLocation(const TreeLocation& at) {
+  TM_TRY_ASSIGN(auto objects, at.store->List(at.prefix));
+  Listing listing;
   for (store::ObjectInfo& object : objects) {
-    if (store::IsTemporaryKey(object.key)) continue;
+    if (store::IsTemporaryKey(object.key)) {
+      listing.temporaries.push_back(object.key);
+      continue;
+    }
     if (Relative(at.prefix, object.key) == kManifestName) continue;
     object.key = Relative(at.prefix, object.key);
-    files.push_back(std::move(object));
+    listing.files.push_back(std::move(object));
   }
-  return files;
+  return listing;
+}
+
+// The data files under a location: everything but temporaries and the manifest.
+util::Result<std::vector<store::ObjectInfo>> ListData(const TreeLocation& at) {
+  TM_TRY_ASSIGN(Listing listing, ListLocation(at));
+  return std::move(listing.files);
 }
 
 class Buffer {
@@ -104,12 +119,8 @@ util::Result<std::string> ReadText(const TreeLocation& at, const std::string& na
   }
 }
 
-void DeleteTemporaries(const TreeLocation& at) {
-  auto objects = at.store->List(at.prefix);
-  if (!objects) return;
-  for (const store::ObjectInfo& object : *objects) {
-    if (store::IsTemporaryKey(object.key)) (void)at.store->Delete(object.key);
-  }
+void DeleteTemporaries(const TreeLocation& at, const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) (void)at.store->Delete(key);
 }
 
 bool SameFiles(const Manifest& manifest, const std::vector<store::ObjectInfo>& files) {
@@ -164,10 +175,10 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
   if (existing && SameFiles(*existing, files)) return *existing;
   // A manifest of other files must not vouch for the archive while it is rewritten:
   // a crash mid-copy would leave it claiming a complete archive, and purge trusts it.
-  TM_TRY(target.store->Delete(store::JoinKey(target.prefix, kManifestName)));
-  TM_TRY_ASSIGN(auto present_list, ListData(target));
+  if (existing) TM_TRY(target.store->Delete(store::JoinKey(target.prefix, kManifestName)));
+  TM_TRY_ASSIGN(Listing before, ListLocation(target));
   std::map<std::string, store::ObjectInfo> present;
-  for (const store::ObjectInfo& object : present_list) present[object.key] = object;
+  for (const store::ObjectInfo& object : before.files) present[object.key] = object;
 
   Manifest manifest = header;
   Buffer buffer;
@@ -182,7 +193,7 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
   progress.End();
   // Files the source no longer has (an earlier archive of the same partition) go.
   for (const auto& [key, info] : present) TM_TRY(target.store->Delete(store::JoinKey(target.prefix, key)));
-  DeleteTemporaries(target);
+  DeleteTemporaries(target, before.temporaries);
   TM_TRY(WriteText(target, kManifestName, ManifestToJson(manifest)));
   return manifest;
 }
@@ -245,9 +256,9 @@ util::Result<Manifest> VerifyArchive(const TreeLocation& archive, const TreeLoca
 util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& target,
                              util::Progress& progress) {
   TM_TRY_ASSIGN(Manifest manifest, ReadManifest(archive));
-  TM_TRY_ASSIGN(auto present_list, ListData(target));
+  TM_TRY_ASSIGN(Listing before, ListLocation(target));
   std::map<std::string, store::ObjectInfo> present;
-  for (const store::ObjectInfo& object : present_list) present[object.key] = object;
+  for (const store::ObjectInfo& object : before.files) present[object.key] = object;
   Buffer buffer;
   progress.Begin("restore " + manifest.partition, manifest.TotalBytes());
   for (const ManifestFile& file : manifest.files) {
@@ -266,7 +277,7 @@ util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& ta
     }
   }
   progress.End();
-  DeleteTemporaries(target);
+  DeleteTemporaries(target, before.temporaries);
   return {};
 }
 

@@ -140,7 +140,6 @@ std::vector<util::Status> Executor::ExecuteGroup(const core::RunFile& run,
 util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& step,
                                    BackendPool& backends, int worker) {
   util::Failpoint("step.before");
-  TM_TRY(Journal([&](state::StateStore& s) { return s.RecordStep(run.run_id, step.id, "started", ""); }));
   reporter_.StepStarted(run, step);
   auto started = std::chrono::steady_clock::now();
   const std::string progress_key = worker == 0 ? run.dataset : run.dataset + "#" + std::to_string(worker);

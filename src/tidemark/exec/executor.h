@@ -1,5 +1,5 @@
-// The executor: runs the steps of a run file in seq order, journaling each in the state
-// store, so that applying the same run file again after a crash skips what is done and
+// The executor: runs the steps of a run file in seq order, journaling each outcome in
+// the state store (one short transaction per step), so that applying the same run file again after a crash skips what is done and
 // lets each unfinished step check its postcondition and redo what is missing.
 //
 // Steps with the same seq are independent (DESIGN.md): they run on up to `step_jobs`

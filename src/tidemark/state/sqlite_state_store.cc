@@ -118,12 +118,12 @@ class SqliteStateStore : public StateStore {
 
   util::Status RecordStep(const std::string& run_id, const std::string& step_id,
                           const std::string& status, const std::string& message) override {
-    int64_t started = status == "started" ? 1 : 0;
+    const int64_t attempt = 1;  // each record closes one attempt
     return Run("INSERT INTO steps (run_id, step_id, status, message, at, attempts)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                " ON CONFLICT(run_id, step_id) DO UPDATE SET status = ?3, message = ?4, at = ?5,"
                " attempts = attempts + ?6",
-               {run_id, step_id, status, message, Seconds(util::Now()), started});
+               {run_id, step_id, status, message, Seconds(util::Now()), attempt});
   }
 
   util::Result<std::vector<StepRecord>> Steps(const std::string& run_id) override {

@@ -35,10 +35,10 @@ struct RunRecord {
 struct StepRecord {
   std::string run_id;
   std::string step_id;
-  std::string status;    // "started", "done", "failed"
+  std::string status;    // "done" or "failed" (a step being run has no record yet)
   std::string message;   // the error of a failed step
   util::Instant at{};
-  int64_t attempts = 0;
+  int64_t attempts = 0;  // how many times it finished, failing or not
 };
 
 // Who holds a dataset's lock: enough to tell whether that process is still alive.

@@ -189,11 +189,29 @@ class LocalStore : public ObjectStore {
     return std::optional<ObjectInfo>(ObjectInfo{Trimmed(key), static_cast<int64_t>(st.st_size), MtimeNs(st)});
   }
 
+  util::Result<bool> Exists(const std::string& prefix) override {
+    std::string path = PathOf(prefix);
+    DIR* stream = opendir(path.c_str());
+    if (stream == nullptr) {
+      if (errno == ENOTDIR) return true;  // a file
+      if (errno == ENOENT) return false;
+      return tl::unexpected(IoError("cannot list", path, errno));
+    }
+    bool found = false;
+    while (struct dirent* entry = readdir(stream)) {
+      if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
+        found = !IsTemporaryKey(entry->d_name);
+        if (found) break;
+      }
+    }
+    closedir(stream);
+    return found;
+  }
+
   util::Result<std::unique_ptr<Reader>> OpenRead(const std::string& key) override {
     std::string path = PathOf(key);
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return tl::unexpected(IoError("cannot open", path, errno));
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return std::unique_ptr<Reader>(new FileReader(fd, path));
   }
 

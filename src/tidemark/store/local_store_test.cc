@@ -289,4 +289,22 @@ TEST(LocalStoreSync, SyncsWhatIsThereAndAnAbsentPrefixIsNothingToDo) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LocalStoreExists, IsTrueForAFileOrANonEmptyDirectoryOnly) {
+  char dir[] = "/tmp/tidemark-exists-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto store = NewLocalStore(dir);
+  std::filesystem::create_directories(std::string(dir) + "/empty");
+  std::ofstream(std::string(dir) + "/full/a.txt") << "x";
+  std::filesystem::create_directories(std::string(dir) + "/full");
+  std::ofstream(std::string(dir) + "/full/a.txt") << "x";
+  std::filesystem::create_directories(std::string(dir) + "/tmp-only");
+  std::ofstream(std::string(dir) + "/tmp-only/.a.txt.tidemark-tmp") << "x";
+  EXPECT_FALSE(*store->Exists("absent"));
+  EXPECT_FALSE(*store->Exists("empty"));
+  EXPECT_FALSE(*store->Exists("tmp-only")) << "an interrupted write is not data";
+  EXPECT_TRUE(*store->Exists("full"));
+  EXPECT_TRUE(*store->Exists("full/a.txt"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace tidemark::store

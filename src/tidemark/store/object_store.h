@@ -54,6 +54,10 @@ class ObjectStore {
   virtual util::Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
 
   virtual util::Result<std::optional<ObjectInfo>> Stat(const std::string& key) = 0;
+
+  // Whether anything lies under `prefix` (cheaper than List: it stops at the first).
+  // Locally, a directory holding only empty directories counts as something.
+  virtual util::Result<bool> Exists(const std::string& prefix) = 0;
   virtual util::Result<std::unique_ptr<Reader>> OpenRead(const std::string& key) = 0;
   virtual util::Result<std::unique_ptr<Writer>> OpenWrite(const std::string& key) = 0;
 

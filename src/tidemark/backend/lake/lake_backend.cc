@@ -109,13 +109,9 @@ util::Result<std::unique_ptr<store::ObjectStore>> StoreAt(const std::string& url
   return store::OpenStore(url);
 }
 
-// Whether any data file lies under `prefix`.
+// Whether anything lies under `prefix`.
 util::Result<bool> HasFiles(store::ObjectStore& store, const std::string& prefix) {
-  TM_TRY_ASSIGN(auto objects, store.List(prefix));
-  for (const store::ObjectInfo& object : objects) {
-    if (!store::IsTemporaryKey(object.key)) return true;
-  }
-  return false;
+  return store.Exists(prefix);
 }
 
 util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& dataset,
