@@ -13,6 +13,7 @@ namespace tidemark::exec {
 namespace {
 
 constexpr int kAttempts = 3;
+constexpr size_t kJournalBatch = 256;
 
 std::string Param(const core::Step& step, const char* name) {
   auto it = step.params.find(name);
@@ -104,6 +105,7 @@ RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
       }
     }
     std::vector<util::Status> results = ExecuteGroup(run, group);
+    if (auto flushed = FlushJournal(); !flushed) record_error(flushed.error());
     for (size_t i = 0; i < group.size(); ++i) {
       ++tally.executed;
       if (results[i]) continue;
@@ -114,6 +116,29 @@ RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
   }
   (void)state_.FinishRun(run.run_id, tally.failed + tally.blocked == 0 ? "done" : "failed");
   return tally;
+}
+
+util::Status Executor::Journal(Record record) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  pending_.push_back(std::move(record));
+  if (pending_.size() < kJournalBatch) return {};
+  std::vector<Record> batch;
+  batch.swap(pending_);
+  return state_.InTransaction([&]() -> util::Status {
+    for (Record& r : batch) TM_TRY(r(state_));
+    return {};
+  });
+}
+
+util::Status Executor::FlushJournal() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (pending_.empty()) return {};
+  std::vector<Record> batch;
+  batch.swap(pending_);
+  return state_.InTransaction([&]() -> util::Status {
+    for (Record& r : batch) TM_TRY(r(state_));
+    return {};
+  });
 }
 
 std::vector<util::Status> Executor::ExecuteGroup(const core::RunFile& run,
@@ -156,12 +181,14 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   reporter_.StepFinished(run, step, status, seconds);
   if (!status) {
-    (void)Journal([&](state::StateStore& s) {
-      return s.RecordStep(run.run_id, step.id, "failed", status.error().message());
+    (void)Journal([run_id = run.run_id, id = step.id, message = status.error().message()](state::StateStore& s) {
+      return s.RecordStep(run_id, id, "failed", message);
     });
     return status;
   }
-  TM_TRY(Journal([&](state::StateStore& s) { return s.RecordStep(run.run_id, step.id, "done", ""); }));
+  TM_TRY(Journal([run_id = run.run_id, id = step.id](state::StateStore& s) {
+    return s.RecordStep(run_id, id, "done", "");
+  }));
   util::Failpoint("step.after");
   return {};
 }
@@ -175,7 +202,9 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     archived.files = IntParam(step, "files");
     archived.archived_at = util::Now();
     archived.source_entry = Param(step, "bin");
-    return Journal([&](state::StateStore& s) { return s.RecordArchive(run.dataset, archived); });
+    return Journal([dataset = run.dataset, archived](state::StateStore& s) {
+      return s.RecordArchive(dataset, archived);
+    });
   }
   const bool restore = step.action == core::action::kRestoreFromBin ||
                        step.action == core::action::kRestoreFromArchive;
@@ -184,7 +213,7 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     if (!until || !until->offset) return util::StepError("step " + step.id + ": unreadable hold_until");
     core::Hold hold{step.lifecycle, step.storage, step.partition,
                     util::Instant(until->local.time_since_epoch()) - *until->offset};
-    return Journal([&](state::StateStore& s) { return s.AddHold(run.dataset, hold); });
+    return Journal([dataset = run.dataset, hold](state::StateStore& s) { return s.AddHold(dataset, hold); });
   }
   return {};
 }

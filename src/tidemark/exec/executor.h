@@ -68,16 +68,18 @@ class Executor {
   util::Status ExecuteStep(const core::RunFile& run, const core::Step& step, BackendPool& backends,
                            int worker);
   util::Status RecordEffects(const core::RunFile& run, const core::Step& step);
-  // The state store is one connection; workers take turns.
-  template <typename Call>
-  auto Journal(Call call) {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    return call(state_);
-  }
+  // Journal records wait in `pending_` and are written in one transaction every few
+  // hundred steps, at the end of each seq, and at the end of the run. Losing them in a
+  // crash only means those steps run again, and every step checks its postcondition
+  // first, so nothing is done twice.
+  using Record = std::function<util::Status(state::StateStore&)>;
+  util::Status Journal(Record record);
+  util::Status FlushJournal();
 
   const config::Config& config_;
   state::StateStore& state_;
-  std::mutex state_mutex_;
+  std::mutex state_mutex_;            // guards state_ and pending_
+  std::vector<Record> pending_;
   BackendPool& backends_;
   Reporter& reporter_;
   int step_jobs_;

@@ -86,6 +86,13 @@ class SqliteStateStore : public StateStore {
     return status;
   }
 
+  util::Status InTransaction(const std::function<util::Status()>& work) override {
+    TM_TRY(db_->Execute("BEGIN IMMEDIATE"));
+    auto status = work();
+    TM_TRY(db_->Execute(status ? "COMMIT" : "ROLLBACK"));
+    return status;
+  }
+
   int SchemaVersion() override {
     auto rows = db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     return rows && !rows->empty() ? static_cast<int>(AsInt((*rows)[0][0])) : 0;

@@ -12,6 +12,7 @@
 #define TIDEMARK_STATE_STATE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -56,6 +57,9 @@ class StateStore {
 
   // The schema version this store is at.
   virtual int SchemaVersion() = 0;
+
+  // Runs `work` (calls on this store) in one transaction: all of it or none.
+  virtual util::Status InTransaction(const std::function<util::Status()>& work) = 0;
 
   // Records a run, or marks an existing one running again (a resumed run).
   virtual util::Status BeginRun(const RunRecord& run) = 0;
