@@ -26,7 +26,7 @@ util::Result<util::Instant> ResolveNow(const std::string& text, const config::Co
     return util::ConfigError("--now \"" + text + "\" is not a timestamp; write YYYY-MM-DD or "
                              "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]");
   }
-  if (parsed->offset) return util::Instant(parsed->local.time_since_epoch()) - *parsed->offset;
+  if (auto instant = parsed->ToInstant()) return *instant;
   TM_TRY_ASSIGN(auto zone, util::TimeZone::Load(config.timezone));
   return zone.FromLocal(parsed->local);
 }

@@ -10,11 +10,6 @@ namespace tidemark::cli {
 
 namespace {
 
-int64_t IntParam(const core::Step& step, const char* name) {
-  auto it = step.params.find(name);
-  return it == step.params.end() || it->second.empty() ? 0 : std::stoll(it->second);
-}
-
 struct ActionTally {
   std::vector<std::string> partitions;
   int64_t bytes = 0;
@@ -83,8 +78,8 @@ std::vector<std::string> SummarizeSteps(const std::vector<core::Step>& steps) {
     if (step.partition.empty()) continue;
     ActionTally& tally = tallies[step.action];
     tally.partitions.push_back(step.partition);
-    tally.bytes += IntParam(step, "bytes");
-    tally.files += IntParam(step, "files");
+    tally.bytes += step.IntParam("bytes");
+    tally.files += step.IntParam("files");
   }
   std::vector<std::string> lines;
   for (const auto& [action, verb] : kVerbs) {

@@ -1,5 +1,7 @@
 #include "tidemark/core/step.h"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 namespace tidemark::core {
@@ -49,15 +51,28 @@ void AppendQuoted(std::string& out, std::string_view text) {
 }
 
 util::Instant InstantField(const json& j, const char* key) {
-  auto parsed = util::ParseTimestamp(j.at(key).get<std::string>());
-  if (!parsed || !parsed->offset) throw std::invalid_argument(std::string("bad ") + key);
-  return util::Instant(parsed->local.time_since_epoch()) - *parsed->offset;
+  auto instant = util::ParseInstant(j.at(key).get<std::string>());
+  if (!instant) throw std::invalid_argument(std::string("bad ") + key);
+  return *instant;
 }
 
 }  // namespace
 
 // Run files can hold tens of thousands of steps; they are written as text directly
 // instead of through a JSON tree, which would hold them all a second time.
+const std::string& Step::Param(const std::string& name) const {
+  static const std::string kNone;
+  auto it = params.find(name);
+  return it == params.end() ? kNone : it->second;
+}
+
+int64_t Step::IntParam(const std::string& name) const {
+  int64_t value = 0;
+  const std::string& text = Param(name);
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
 std::string RunFileToJson(const RunFile& run) {
   std::string text;
   RunFileToJson(run, [&text](std::string_view piece) { text += piece; });

@@ -44,6 +44,11 @@ struct Step {
   std::map<std::string, std::string> params;  // what the backend needs, no secrets
   std::string command;         // rendered for review
   std::string about;           // why this step exists
+
+  // A param's value, or "" when absent.
+  const std::string& Param(const std::string& name) const;
+  // A param read as an integer; 0 when absent or not a number.
+  int64_t IntParam(const std::string& name) const;
 };
 
 inline constexpr const char kRunFormat[] = "tidemark-run/1";

@@ -15,11 +15,6 @@ namespace {
 constexpr int kAttempts = 3;
 constexpr size_t kJournalBatch = 256;
 
-std::string Param(const core::Step& step, const char* name) {
-  auto it = step.params.find(name);
-  return it == step.params.end() ? "" : it->second;
-}
-
 // The unit a failure blocks: the partition, or the whole storage for storage-wide steps.
 std::string BlockKey(const core::Step& step) {
   return step.lifecycle + "/" + step.storage + "/" + step.partition;
@@ -30,16 +25,10 @@ bool IsBlocked(const std::set<std::string>& blocked, const core::Step& step) {
 }
 
 std::optional<core::TimeRange> RangeOf(const core::Step& step) {
-  auto start = util::ParseTimestamp(Param(step, "range_start"));
-  auto end = util::ParseTimestamp(Param(step, "range_end"));
-  if (!start || !end || !start->offset || !end->offset) return std::nullopt;
-  return core::TimeRange{util::Instant(start->local.time_since_epoch()) - *start->offset,
-                         util::Instant(end->local.time_since_epoch()) - *end->offset};
-}
-
-int64_t IntParam(const core::Step& step, const char* name) {
-  std::string text = Param(step, name);
-  return text.empty() ? 0 : std::stoll(text);
+  auto start = util::ParseInstant(step.Param("range_start"));
+  auto end = util::ParseInstant(step.Param("range_end"));
+  if (!start || !end) return std::nullopt;
+  return core::TimeRange{*start, *end};
 }
 
 }  // namespace
@@ -63,7 +52,7 @@ util::Result<backend::Backend*> BackendPool::For(const std::string& connection) 
 }
 
 util::Result<backend::Backend*> BackendPool::ForStep(const core::Step& step) {
-  std::string connection = Param(step, "connection");
+  std::string connection = step.Param("connection");
   if (connection.empty()) return util::ConfigError("step " + step.id + " names no connection");
   return For(connection);
 }
@@ -196,23 +185,22 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
 // What the state store must remember once a step succeeded.
 util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step& step) {
   if (step.action == core::action::kVerifyArchive) {
-    core::ArchivedPartition archived{step.lifecycle, step.storage, step.partition, Param(step, "archive")};
+    core::ArchivedPartition archived{step.lifecycle, step.storage, step.partition, step.Param("archive")};
     archived.range = RangeOf(step);
-    archived.bytes = IntParam(step, "bytes");
-    archived.files = IntParam(step, "files");
+    archived.bytes = step.IntParam("bytes");
+    archived.files = step.IntParam("files");
     archived.archived_at = util::Now();
-    archived.source_entry = Param(step, "bin");
+    archived.source_entry = step.Param("bin");
     return Journal([dataset = run.dataset, archived](state::StateStore& s) {
       return s.RecordArchive(dataset, archived);
     });
   }
   const bool restore = step.action == core::action::kRestoreFromBin ||
                        step.action == core::action::kRestoreFromArchive;
-  if (restore && !Param(step, "hold_until").empty()) {
-    auto until = util::ParseTimestamp(Param(step, "hold_until"));
-    if (!until || !until->offset) return util::StepError("step " + step.id + ": unreadable hold_until");
-    core::Hold hold{step.lifecycle, step.storage, step.partition,
-                    util::Instant(until->local.time_since_epoch()) - *until->offset};
+  if (restore && !step.Param("hold_until").empty()) {
+    auto until = util::ParseInstant(step.Param("hold_until"));
+    if (!until) return util::StepError("step " + step.id + ": unreadable hold_until");
+    core::Hold hold{step.lifecycle, step.storage, step.partition, *until};
     return Journal([dataset = run.dataset, hold](state::StateStore& s) { return s.AddHold(dataset, hold); });
   }
   return {};

@@ -135,6 +135,11 @@ std::string FormatCompactUtc(Instant t, std::string_view pattern) {
   return out;
 }
 
+std::optional<Instant> ParseInstant(std::string_view text) {
+  auto parsed = ParseTimestamp(text);
+  return parsed ? parsed->ToInstant() : std::nullopt;
+}
+
 Instant Now() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
 
 }  // namespace tidemark::util

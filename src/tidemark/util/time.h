@@ -25,6 +25,12 @@ using LocalTime = std::chrono::local_seconds;
 struct ParsedTimestamp {
   LocalTime local{};                           // the wall-clock time as written
   std::optional<std::chrono::seconds> offset;  // set when the text had Z or ±HH:MM
+
+  // The instant, when the text had an offset.
+  std::optional<Instant> ToInstant() const {
+    if (!offset) return std::nullopt;
+    return Instant(local.time_since_epoch()) - *offset;
+  }
 };
 
 // Parses YYYY-MM-DD; nullopt unless the text is exactly a valid date.
@@ -32,6 +38,10 @@ std::optional<std::chrono::year_month_day> ParseDate(std::string_view text);
 
 // Parses the timestamp syntax above (a date alone is accepted as midnight).
 std::optional<ParsedTimestamp> ParseTimestamp(std::string_view text);
+
+// Parses a timestamp that names an instant (it has Z or an offset), as FormatInstant
+// writes them; nullopt otherwise.
+std::optional<Instant> ParseInstant(std::string_view text);
 
 // "2024-01-05"
 std::string FormatDate(std::chrono::year_month_day date);

@@ -132,7 +132,7 @@ std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
     return std::nullopt;
   }
   util::Instant start = value->offset ? util::Instant(value->local.time_since_epoch()) - *value->offset
-                                      : zone.FromLocal(value->local);
+                                      : zone.FromLocal(value->local);  // civil, in the zone
   // An integer interval (strategy id) says nothing about time; the value's own
   // precision gives the width then.
   const bool interval_is_time = keys.interval && keys.interval->IsTime();

@@ -15,19 +15,12 @@ namespace {
 using archive::TreeLocation;
 using core::Step;
 
-std::string Param(const Step& step, const char* name) {
-  auto it = step.params.find(name);
-  return it == step.params.end() ? "" : it->second;
-}
-
 // Parses the removal stamp of a bin entry; nullopt when it is not one of ours.
 std::optional<util::Instant> ParseStamp(const std::string& stamp) {
   if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
   std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) + "T" +
                      stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" + stamp.substr(13, 2) + "Z";
-  auto parsed = util::ParseTimestamp(text);
-  if (!parsed || !parsed->offset) return std::nullopt;
-  return util::Instant(parsed->local.time_since_epoch()) - *parsed->offset;
+  return util::ParseInstant(text);
 }
 
 // Files of one partition directory or bin entry, gathered while listing.
@@ -184,10 +177,10 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
 }
 
 std::string LakeBackend::Render(const Step& step) const {
-  const std::string location = Param(step, "location");
+  const std::string location = step.Param("location");
   const std::string path = location.substr(0, 7) == "file://" ? location.substr(7) : location;
-  const std::string bin = path + "/" + Param(step, "bin");
-  const std::string archive = Param(step, "archive");
+  const std::string bin = path + "/" + step.Param("bin");
+  const std::string archive = step.Param("archive");
   if (step.action == core::action::kCheckArchive) return "test -w " + archive;
   if (step.action == core::action::kHidePartition) {
     return "mv " + path + "/" + step.partition + " " + bin;
@@ -200,10 +193,10 @@ std::string LakeBackend::Render(const Step& step) const {
   }
   if (step.action == core::action::kPurgeRecycled) return "rm -r " + bin;
   if (step.action == core::action::kRestoreFromBin) {
-    return "mv " + bin + " " + Param(step, "target") + "/" + step.partition;
+    return "mv " + bin + " " + step.Param("target") + "/" + step.partition;
   }
   if (step.action == core::action::kRestoreFromArchive) {
-    return "cp -a " + archive + ". " + Param(step, "target") + "/" + step.partition +
+    return "cp -a " + archive + ". " + step.Param("target") + "/" + step.partition +
            " && sha256sum -c manifest.json";
   }
   return step.action;
@@ -212,7 +205,7 @@ std::string LakeBackend::Render(const Step& step) const {
 util::Status LakeBackend::Execute(const Step& step, StepContext& context) {
   const std::string& a = step.action;
   if (a == core::action::kCheckArchive) {
-    TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "archive")));
+    TM_TRY_ASSIGN(auto store, StoreAt(step.Param("archive")));
     return store->ProbeWritable("");
   }
   if (a == core::action::kHidePartition) return Hide(step);
@@ -225,20 +218,20 @@ util::Status LakeBackend::Execute(const Step& step, StepContext& context) {
 }
 
 util::Status LakeBackend::Hide(const Step& step) {
-  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location")));
-  const std::string bin = Param(step, "bin");
+  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location")));
+  const std::string bin = step.Param("bin");
   TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
   TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, bin));
   if (!in_place && in_bin) return {};  // done before
   if (in_place && in_bin) {
-    return util::StepError("partition " + step.partition + " of " + Param(step, "location") +
+    return util::StepError("partition " + step.partition + " of " + step.Param("location") +
                            " holds files again after it was moved to " + bin +
                            "; new data arrived in an expired partition. Move those files "
                            "aside by hand, then apply again");
   }
   if (!in_place) {
     return util::StepError("partition " + step.partition + " is neither in " +
-                           Param(step, "location") + " nor in its recycle bin entry " + bin);
+                           step.Param("location") + " nor in its recycle bin entry " + bin);
   }
   TM_TRY(store->Rename(step.partition, bin));
   return store->PruneEmpty(step.partition.substr(0, step.partition.find('/')));
@@ -247,31 +240,31 @@ util::Status LakeBackend::Hide(const Step& step) {
 archive::Manifest HeaderOf(const Step& step, const std::string& run_id) {
   archive::Manifest header;
   header.tool_version = std::string("tidemark ") + TIDEMARK_VERSION;
-  header.dataset = Param(step, "dataset");
+  header.dataset = step.Param("dataset");
   header.lifecycle = step.lifecycle;
   header.storage = step.storage;
   header.partition = step.partition;
-  header.source = Param(step, "location") + "/" + step.partition;
-  header.range_start = Param(step, "range_start");
-  header.range_end = Param(step, "range_end");
+  header.source = step.Param("location") + "/" + step.partition;
+  header.range_start = step.Param("range_start");
+  header.range_end = step.Param("range_end");
   header.run_id = run_id;
   header.created_at = util::FormatInstant(util::Now());
   return header;
 }
 
 util::Status LakeBackend::CopyToArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "archive")));
-  TreeLocation from{source.get(), Param(step, "bin")};
+  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("archive")));
+  TreeLocation from{source.get(), step.Param("bin")};
   TreeLocation to{target.get(), ""};
   TM_TRY(archive::CopyToArchive(from, to, HeaderOf(step, context.run_id), *context.progress));
   return {};
 }
 
 util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "archive")));
-  TreeLocation from{source.get(), Param(step, "bin")};
+  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("archive")));
+  TreeLocation from{source.get(), step.Param("bin")};
   TreeLocation to{target.get(), ""};
   TM_TRY(archive::VerifyArchive(to, &from, *context.progress));
   return {};
@@ -280,7 +273,7 @@ util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) 
 // Never delete the last copy: the archive must still be there with every file of its
 // manifest at its size (the sha256 were compared by the verify step).
 util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
-  TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
   TreeLocation at{archive_store.get(), ""};
   auto manifest = archive::ReadManifest(at);
   if (!manifest) return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
@@ -289,32 +282,32 @@ util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
     TM_TRY_ASSIGN(auto info, archive_store->Stat(file.path));
     if (!info || info->size != file.size) {
       return util::StepError("refusing to purge " + bin + ": the archive's " + file.path + " at " +
-                             Param(step, "archive") + " is missing or has the wrong size");
+                             step.Param("archive") + " is missing or has the wrong size");
     }
   }
   return {};
 }
 
 util::Status LakeBackend::Purge(const Step& step) {
-  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location")));
-  const std::string bin = Param(step, "bin");
-  if (!Param(step, "archive").empty()) TM_TRY(CheckArchiveBeforePurge(step, bin));
+  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location")));
+  const std::string bin = step.Param("bin");
+  if (!step.Param("archive").empty()) TM_TRY(CheckArchiveBeforePurge(step, bin));
   TM_TRY_ASSIGN(auto objects, store->List(bin));
   for (const store::ObjectInfo& object : objects) TM_TRY(store->Delete(object.key));
   return store->PruneEmpty(kRecycleDir);
 }
 
 util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(Param(step, "location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
-  const std::string bin = Param(step, "bin");
+  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
+  const std::string bin = step.Param("bin");
   TM_TRY_ASSIGN(bool in_bin, HasFiles(*source, bin));
   TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
   if (!in_bin && in_place) return {};  // done before
   if (!in_bin) return util::StepError("recycle bin entry " + bin + " is gone; restore from the archive");
-  const bool same_place = Param(step, "target") == Param(step, "location");
+  const bool same_place = step.Param("target") == step.Param("location");
   if (in_place && same_place) {
-    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+    return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
                            step.partition + " already holds files; restore --to another location");
   }
   if (same_place) {
@@ -334,8 +327,8 @@ util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context)
 }
 
 util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
-  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
+  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
   TreeLocation from{archive_store.get(), ""};
   TM_TRY_ASSIGN(archive::Manifest manifest, archive::ReadManifest(from));
   const std::string staging = std::string(kStagingDir) + "/" + step.partition;
@@ -345,11 +338,11 @@ util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& cont
     TreeLocation at{target.get(), step.partition};
     auto matches = archive::VerifyAgainstManifest(manifest, at, util::NoProgress());
     if (matches) return {};  // done before
-    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+    return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
                            step.partition + " already holds other files; restore --to another location");
   }
   if (in_place) {
-    return util::StepError("cannot restore " + step.partition + ": " + Param(step, "target") + "/" +
+    return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
                            step.partition + " already holds files; restore --to another location");
   }
   TreeLocation stage{target.get(), staging};
@@ -361,8 +354,8 @@ util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& cont
 
 util::Status LakeBackend::Holds(const Step& step) {
   const std::string& a = step.action;
-  TM_TRY_ASSIGN(auto store, StoreAt(Param(step, "location").empty() ? Param(step, "target")
-                                                                     : Param(step, "location")));
+  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location").empty() ? step.Param("target")
+                                                                     : step.Param("location")));
   if (a == core::action::kCheckArchive) return {};
   if (a == core::action::kHidePartition) {
     TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
@@ -370,17 +363,17 @@ util::Status LakeBackend::Holds(const Step& step) {
     return {};
   }
   if (a == core::action::kCopyToArchive || a == core::action::kVerifyArchive) {
-    TM_TRY_ASSIGN(auto archive_store, StoreAt(Param(step, "archive")));
+    TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
     TreeLocation at{archive_store.get(), ""};
     if (a == core::action::kCopyToArchive) return archive::ReadManifest(at).map([](auto&&) {});
     return archive::VerifyArchive(at, nullptr, util::NoProgress()).map([](auto&&) {});
   }
   if (a == core::action::kPurgeRecycled) {
-    TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, Param(step, "bin")));
-    if (in_bin) return util::Fail(util::ErrorCategory::kVerify, Param(step, "bin") + " is still in the recycle bin");
+    TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, step.Param("bin")));
+    if (in_bin) return util::Fail(util::ErrorCategory::kVerify, step.Param("bin") + " is still in the recycle bin");
     return {};
   }
-  TM_TRY_ASSIGN(auto target, StoreAt(Param(step, "target")));
+  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
   TM_TRY_ASSIGN(bool restored, HasFiles(*target, step.partition));
   if (!restored) return util::Fail(util::ErrorCategory::kVerify, step.partition + " is not in place");
   return {};
