@@ -97,13 +97,17 @@ class FileReader : public Reader {
   std::string path_;
 };
 
+// Writes into an unnamed file (O_TMPFILE) that Commit links into place, so that an
+// interrupted write leaves nothing behind and a complete file appears at once. Where the
+// filesystem has no O_TMPFILE, a hidden ".NAME.tidemark-tmp" is renamed instead.
 class FileWriter : public Writer {
  public:
+  // `temporary` is empty for an unnamed file.
   FileWriter(int fd, std::string temporary, std::string path)
       : fd_(fd), temporary_(std::move(temporary)), path_(std::move(path)) {}
   ~FileWriter() override {
     if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(temporary_.c_str());
+    if (!committed_ && !temporary_.empty()) unlink(temporary_.c_str());
   }
 
   util::Status Write(const char* data, size_t size) override {
@@ -124,10 +128,11 @@ class FileWriter : public Writer {
     times[1].tv_sec = static_cast<time_t>(mtime_ns / 1000000000);
     times[1].tv_nsec = static_cast<long>(mtime_ns % 1000000000);
     if (futimens(fd_, times) != 0) return tl::unexpected(IoError("cannot set mtime of", path_, errno));
+    if (temporary_.empty()) TM_TRY(LinkUnnamed());
     int fd = fd_;
     fd_ = -1;
     if (close(fd) != 0) return tl::unexpected(IoError("cannot write", path_, errno));
-    if (rename(temporary_.c_str(), path_.c_str()) != 0) {
+    if (!temporary_.empty() && rename(temporary_.c_str(), path_.c_str()) != 0) {
       return tl::unexpected(IoError("cannot rename into place", path_, errno));
     }
     committed_ = true;
@@ -135,6 +140,23 @@ class FileWriter : public Writer {
   }
 
  private:
+  // Gives the unnamed file its name. An existing file of that name is replaced
+  // atomically, through a named temporary.
+  util::Status LinkUnnamed() {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path_.c_str(), AT_SYMLINK_FOLLOW) == 0) return {};
+    if (errno != EEXIST) return tl::unexpected(IoError("cannot link into place", path_, errno));
+    std::string dir = Parent(path_);
+    temporary_ = dir + "/." + path_.substr(dir.size() + 1) + kTemporarySuffix;
+    unlink(temporary_.c_str());
+    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      int error = errno;
+      temporary_.clear();
+      return tl::unexpected(IoError("cannot link into place", path_, error));
+    }
+    return {};  // Commit renames the temporary over the old file
+  }
+
   int fd_;
   std::string temporary_;
   std::string path_;
@@ -149,6 +171,17 @@ util::Status SyncPath(const std::string& path, int flags) {
   close(fd);
   if (rc != 0) return tl::unexpected(IoError("cannot sync", path, error));
   return {};
+}
+
+// An unnamed file in `dir`, or -1 with errno set. Unsupported filesystems (and systems
+// without /proc, through which it is linked) give EOPNOTSUPP.
+int OpenUnnamed(const std::string& dir) {
+  static const bool proc = access("/proc/self/fd", X_OK) == 0;
+  if (!proc) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  return open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 }
 
 class LocalStore : public ObjectStore {
@@ -218,15 +251,18 @@ class LocalStore : public ObjectStore {
   util::Result<std::unique_ptr<Writer>> OpenWrite(const std::string& key) override {
     std::string path = PathOf(key);
     std::string dir = Parent(path);
-    std::string temporary = dir + "/." + path.substr(dir.size() + 1) + kTemporarySuffix;
-    int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = OpenUnnamed(dir);
     if (fd < 0 && errno == ENOENT) {
       TM_TRY(MakeDirectories(dir));
-      fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      fd = OpenUnnamed(dir);
     }
+    if (fd >= 0) return std::unique_ptr<Writer>(new FileWriter(fd, "", path));
+    std::string temporary = dir + "/." + path.substr(dir.size() + 1) + kTemporarySuffix;
+    fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) return tl::unexpected(IoError("cannot create", path, errno));
     return std::unique_ptr<Writer>(new FileWriter(fd, temporary, path));
   }
+
 
   util::Status Delete(const std::string& key) override {
     std::string path = PathOf(key);

@@ -96,13 +96,12 @@ TEST_F(LocalStoreTest, AWriterCommitsAtomicallyWithTheGivenMtime) {
   ASSERT_TRUE(writer) << writer.error().message();
   ASSERT_TRUE((*writer)->Write("hello ", 6));
   ASSERT_TRUE((*writer)->Write("world", 5));
-  // Before the commit only a hidden temporary exists.
+  // Before the commit nothing has a name (an O_TMPFILE file; a hidden temporary
+  // where the filesystem has none).
   EXPECT_FALSE(fs::exists(root_ / "x" / "y" / "data.bin"));
   auto during = store_->List("x");
   ASSERT_TRUE(during);
-  ASSERT_EQ(during->size(), 1u);
-  EXPECT_EQ((*during)[0].key, "x/y/.data.bin.tidemark-tmp");
-  EXPECT_TRUE(IsTemporaryKey((*during)[0].key));
+  for (const ObjectInfo& object : *during) EXPECT_TRUE(IsTemporaryKey(object.key)) << object.key;
   ASSERT_TRUE((*writer)->Commit(kMtime));
   writer->reset();
   EXPECT_EQ(ReadFile(root_ / "x" / "y" / "data.bin"), "hello world");
@@ -112,6 +111,18 @@ TEST_F(LocalStoreTest, AWriterCommitsAtomicallyWithTheGivenMtime) {
   EXPECT_EQ((*info)->size, 11);
   EXPECT_EQ((*info)->mtime_ns, kMtime);
   EXPECT_THAT(Keys(store_->List("")), ElementsAre("x/y/data.bin"));
+}
+
+TEST_F(LocalStoreTest, ACommitReplacesAnExistingFileAtOnce) {
+  WriteFile(root_ / "a.txt", "old");
+  auto writer = store_->OpenWrite("a.txt");
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Write("new!", 4));
+  EXPECT_EQ(ReadFile(root_ / "a.txt"), "old");
+  ASSERT_TRUE((*writer)->Commit(kMtime));
+  writer->reset();
+  EXPECT_EQ(ReadFile(root_ / "a.txt"), "new!");
+  EXPECT_THAT(Keys(store_->List("")), ElementsAre("a.txt")) << "no temporary left";
 }
 
 TEST_F(LocalStoreTest, AWriterWithoutCommitLeavesNothingVisible) {
