@@ -1,17 +1,11 @@
 #include "tidemark/config/storage_urls.h"
 
+#include "tidemark/config/locations.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::config {
 
 namespace {
-
-std::string JoinUrl(std::string base, const std::string& path) {
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string rest = path;
-  while (!rest.empty() && rest.front() == '/') rest.erase(rest.begin());
-  return rest.empty() ? base : base + "/" + rest;
-}
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -36,18 +30,21 @@ std::string ConnectionUrl(const Config& config, const std::string& name) {
 }  // namespace
 
 std::string ResolveUrl(const Config& config, const std::string& url) {
-  if (!util::StartsWith(url, "file:") || util::StartsWith(url, "file://")) return url;
-  return "file://" + config.ResolvePath(url.substr(5));
+  const std::string scheme = UrlScheme(url);
+  if (scheme != "file" && scheme != "s3") return url;
+  auto root = LakeRoot(url, config);  // validation refused URLs it cannot read
+  if (!root) return url;
+  return scheme == "file" ? "file://" + *root : *root;
 }
 
 std::string StorageUrl(const Config& config, const Storage& storage) {
-  return JoinUrl(ConnectionUrl(config, storage.connection), storage.path);
+  return JoinLocation(ConnectionUrl(config, storage.connection), storage.path);
 }
 
 std::string ArchiveUrl(const Config& config, const Archive& archive, const std::string& dataset,
                        const std::string& lifecycle, const std::string& storage,
                        const std::string& partition) {
-  std::string url = JoinUrl(ConnectionUrl(config, archive.connection),
+  std::string url = JoinLocation(ConnectionUrl(config, archive.connection),
                             Render(archive, dataset, lifecycle, storage, partition));
   if (url.back() != '/') url += '/';
   return url;

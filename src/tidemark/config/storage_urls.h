@@ -12,7 +12,9 @@
 
 namespace tidemark::config {
 
-// "file:lake" becomes "file:///dir/of/config/lake"; other URLs are returned as they are.
+// A lake connection's root as an absolute URL: "file:lake" becomes
+// "file:///dir/of/config/lake", "s3://bucket/base?region=x" becomes "s3://bucket/base";
+// other URLs are returned as they are.
 std::string ResolveUrl(const Config& config, const std::string& url);
 
 // The URL of a lake storage's dataset root ("file:///var/lib/lake/events").
