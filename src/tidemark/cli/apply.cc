@@ -22,26 +22,21 @@ struct ApplyCommandOptions {
 };
 
 int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
-  auto config = Load(global);
-  if (!config) return Report(config.error());
   if (!options.run_files.empty() && !options.datasets.empty()) {
-    return Report(util::Error(util::ErrorCategory::kConfig,
-                              "give run files or --dataset, not both"));
+    return Report(util::Error(util::ErrorCategory::kConfig, "give run files or --dataset, not both"));
   }
-  auto checked = CheckDatasets(*config, options.datasets);
-  if (!checked) return Report(checked.error());
-  auto now = ResolveNow(options.now, *config);
-  if (!now) return Report(now.error());
+  auto session = StartSession(global, options.datasets, options.now);
+  if (!session) return Report(session.error());
   exec::ApplyOptions apply;
   apply.datasets = options.datasets;
   apply.run_files = options.run_files;
-  apply.now = *now;
-  apply.now_given = !options.now.empty();
+  apply.now = session->now;
+  apply.now_given = session->now_given;
   apply.force_run = options.force_run;
   apply.jobs = options.jobs;
   apply.step_jobs = options.step_jobs;
   ConsoleReporter reporter(options.verbose);
-  auto outcomes = exec::ApplyDatasets(*config, apply, reporter);
+  auto outcomes = exec::ApplyDatasets(session->config, apply, reporter);
   return PrintOutcomes(outcomes, true);
 }
 

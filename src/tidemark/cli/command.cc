@@ -43,6 +43,16 @@ util::Status CheckDatasets(const config::Config& config, const std::vector<std::
   return {};
 }
 
+util::Result<Session> StartSession(const GlobalOptions& global, const std::vector<std::string>& datasets,
+                                   const std::string& now) {
+  Session session;
+  TM_TRY_ASSIGN(session.config, Load(global));
+  TM_TRY(CheckDatasets(session.config, datasets));
+  TM_TRY_ASSIGN(session.now, ResolveNow(now, session.config));
+  session.now_given = !now.empty();
+  return session;
+}
+
 bool StdoutIsTerminal() { return isatty(STDOUT_FILENO) == 1; }
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 

@@ -56,6 +56,16 @@ util::Result<util::Instant> ResolveNow(const std::string& text, const config::Co
 // Checks that every name in `wanted` is a dataset of `config` (a usage error if not).
 util::Status CheckDatasets(const config::Config& config, const std::vector<std::string>& wanted);
 
+// What the commands that look at datasets start with: the configuration, the
+// datasets asked for checked against it, and the time to plan for.
+struct Session {
+  config::Config config;
+  util::Instant now{};
+  bool now_given = false;  // --now was given
+};
+util::Result<Session> StartSession(const GlobalOptions& global, const std::vector<std::string>& datasets,
+                                   const std::string& now);
+
 // Whether stdout / stderr is a terminal (colour, progress).
 bool StdoutIsTerminal();
 bool StderrIsTerminal();

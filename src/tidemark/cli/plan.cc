@@ -27,20 +27,16 @@ void PrintPlan(const exec::DatasetOutcome& outcome) {
 }
 
 int RunPlan(const GlobalOptions& global, const PlanOptions& options) {
-  auto config = Load(global);
-  if (!config) return Report(config.error());
-  auto checked = CheckDatasets(*config, options.datasets);
-  if (!checked) return Report(checked.error());
-  auto now = ResolveNow(options.now, *config);
-  if (!now) return Report(now.error());
+  auto session = StartSession(global, options.datasets, options.now);
+  if (!session) return Report(session.error());
   exec::ApplyOptions apply;
   apply.datasets = options.datasets;
-  apply.now = *now;
-  apply.now_given = !options.now.empty();
+  apply.now = session->now;
+  apply.now_given = session->now_given;
   apply.plan_only = true;
   apply.jobs = options.jobs;
   ConsoleReporter reporter(false);
-  auto outcomes = exec::ApplyDatasets(*config, apply, reporter);
+  auto outcomes = exec::ApplyDatasets(session->config, apply, reporter);
   for (const exec::DatasetOutcome& outcome : outcomes) PrintPlan(outcome);
   return PrintOutcomes(outcomes, false);
 }

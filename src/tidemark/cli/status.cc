@@ -19,33 +19,31 @@ struct StatusOptions {
 };
 
 int RunStatus(const GlobalOptions& global, const StatusOptions& options) {
-  auto config = Load(global);
-  if (!config) return Report(config.error());
-  auto checked = CheckDatasets(*config, options.datasets);
-  if (!checked) return Report(checked.error());
-  auto now = ResolveNow(options.now, *config);
-  if (!now) return Report(now.error());
-  auto zone = util::TimeZone::Load(config->timezone);
+  auto session = StartSession(global, options.datasets, options.now);
+  if (!session) return Report(session.error());
+  const config::Config& config = session->config;
+  const util::Instant now = session->now;
+  auto zone = util::TimeZone::Load(config.timezone);
   if (!zone) return Report(zone.error());
-  auto state = state::OpenStateStore(config->state, config->base_dir);
+  auto state = state::OpenStateStore(config.state, config.base_dir);
   if (!state) return Report(state.error());
-  exec::BackendPool backends(*config);
+  exec::BackendPool backends(config);
   size_t name_width = 0;
-  for (const config::Dataset& d : config->datasets) name_width = std::max(name_width, d.name.size());
+  for (const config::Dataset& d : config.datasets) name_width = std::max(name_width, d.name.size());
   const bool colour = StdoutIsTerminal() && !options.json;
   nlohmann::json all = nlohmann::json::array();
   int code = kExitOk;
-  for (const config::Dataset& dataset : config->datasets) {
+  for (const config::Dataset& dataset : config.datasets) {
     if (!options.datasets.empty() &&
         std::find(options.datasets.begin(), options.datasets.end(), dataset.name) == options.datasets.end()) {
       continue;
     }
-    auto observed = exec::ObserveDataset(*config, dataset, backends, **state, *zone);
+    auto observed = exec::ObserveDataset(config, dataset, backends, **state, *zone);
     if (!observed) {
       code = Report(observed.error().WithContext(dataset.name));
       continue;
     }
-    DatasetStatus status = BuildStatus(dataset, *observed, *now, *zone);
+    DatasetStatus status = BuildStatus(dataset, *observed, now, *zone);
     if (options.json) {
       all.push_back(StatusToJson(status, *observed));
     } else {
