@@ -2,12 +2,11 @@
 // states, in its leading comments, the exit code `tidemark validate` must give and the
 // words its message must contain.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <sstream>
 
 #include "tests/support/tidemark_env.h"
+#include <gtest/gtest.h>
 
 namespace tidemark::testing {
 namespace {
@@ -34,7 +33,8 @@ Expectation Read(const fs::path& path) {
 
 std::vector<Expectation> All() {
   std::vector<Expectation> all;
-  for (const auto& entry : fs::directory_iterator(std::string(TIDEMARK_SOURCE_DIR) + "/tests/data/bad_configs")) {
+  for (const auto& entry :
+       fs::directory_iterator(std::string(TIDEMARK_SOURCE_DIR) + "/tests/data/bad_configs")) {
     if (entry.path().extension() == ".yaml") all.push_back(Read(entry.path()));
   }
   std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.file < b.file; });
@@ -56,7 +56,8 @@ TEST_P(BadConfig, ValidateExitsWithTheStatedCodeAndMessage) {
   EXPECT_EQ(result.exit_code, e.exit_code) << result.err;
   for (const std::string& message : e.messages) {
     EXPECT_NE(result.err.find(message), std::string::npos)
-        << "message lacks \"" << message << "\":\n" << result.err;
+        << "message lacks \"" << message << "\":\n"
+        << result.err;
   }
   EXPECT_TRUE(result.out.empty()) << "nothing but the error on a bad config: " << result.out;
 }
@@ -72,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(Files, BadConfig, ::testing::ValuesIn(All()),
 
 TEST(ConfigFile, AMissingFileIsAUsageErrorNamingIt) {
   TempDir dir;
-  CommandResult result = RunCommand(TidemarkBinary(), {"validate", "-c", dir.path() + "/nope.yaml"});
+  CommandResult result =
+      RunCommand(TidemarkBinary(), {"validate", "-c", dir.path() + "/nope.yaml"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("nope.yaml"), std::string::npos) << result.err;
 }

@@ -1,17 +1,16 @@
 // The command line end to end on a local Hive lake: plan, apply, status, restore,
 // verify, run-file reuse, locks and parallel datasets, run against the real binary.
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include "tests/support/tidemark_env.h"
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tidemark::testing {
 namespace {
@@ -22,20 +21,27 @@ constexpr char kNow[] = "2024-02-02T00:00:00Z";
 
 std::string Events(const std::string& name = "events", const std::string& archive_to = "cold",
                    int recycle_days = 7) {
-  return "  " + name + ":\n"
-         "    storage: { connection: lake, path: " + name + ", layout: hive }\n"
+  return "  " + name +
+         ":\n"
+         "    storage: { connection: lake, path: " +
+         name +
+         ", layout: hive }\n"
          "    partition_by: dt\n"
          "    interval: 1 day\n"
          "    retention: 30 days\n"
          "    on_expire: archive\n"
-         "    archive_to: " + archive_to + "\n"
-         "    recycle_days: " + std::to_string(recycle_days) + "\n";
+         "    archive_to: " +
+         archive_to +
+         "\n"
+         "    recycle_days: " +
+         std::to_string(recycle_days) + "\n";
 }
 
 std::vector<std::string> RunFiles(const Workspace& ws) {
   std::vector<std::string> names;
   if (!fs::exists(ws.runs())) return names;
-  for (const auto& entry : fs::directory_iterator(ws.runs())) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(ws.runs()))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -56,19 +62,24 @@ TEST_F(CliLake, PlanWritesOneRunFileNamedAsSeed003AndChangesNothing) {
   auto names = RunFiles(ws_);
   ASSERT_EQ(names.size(), 1u);
   EXPECT_TRUE(names[0].rfind("lake_archival_events_", 0) == 0) << names[0];
-  EXPECT_TRUE(names[0].size() == std::string("lake_archival_events_2026112110_run_file.json").size()) << names[0];
+  EXPECT_TRUE(names[0].size() ==
+              std::string("lake_archival_events_2026112110_run_file.json").size())
+      << names[0];
   EXPECT_EQ(HashTree(ws_.lake()), before) << "plan is a dry run";
-  EXPECT_NE(plan.out.find("hide 2 partitions (dt=2024-01-01 … dt=2024-01-02"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("hide 2 partitions (dt=2024-01-01 … dt=2024-01-02"), std::string::npos)
+      << plan.out;
   EXPECT_NE(plan.out.find("archive 2 partitions"), std::string::npos) << plan.out;
 }
 
 TEST_F(CliLake, RunFileIsVersionedReviewableJsonWithoutSecrets) {
   ws_.Configure(Events() + "");
   std::string config = ReadFile(ws_.config());
-  config.replace(config.find("  cold: { url: \"file:archive\" }"), std::string("  cold: { url: \"file:archive\" }").size(),
+  config.replace(config.find("  cold: { url: \"file:archive\" }"),
+                 std::string("  cold: { url: \"file:archive\" }").size(),
                  "  cold: { url: \"file:archive\", password_env: TIDEMARK_TEST_SECRET }");
   WriteFile(ws_.config(), config);
-  CommandResult plan = ws_.Tidemark({"plan", "--now", kNow}, {{"TIDEMARK_TEST_SECRET", "hunter2-very-secret"}});
+  CommandResult plan =
+      ws_.Tidemark({"plan", "--now", kNow}, {{"TIDEMARK_TEST_SECRET", "hunter2-very-secret"}});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   std::string text = ReadFile(ws_.runs() + "/" + RunFiles(ws_)[0]);
   EXPECT_EQ(text.find("hunter2-very-secret"), std::string::npos);
@@ -92,11 +103,13 @@ TEST_F(CliLake, ApplyArchivesExpiredPartitionsAndStatusShowsThem) {
   EXPECT_FALSE(Exists(ws_.lake() + "/events/dt=2024-01-01"));
   EXPECT_TRUE(Exists(ws_.lake() + "/events/dt=2024-01-03"));
   EXPECT_TRUE(Exists(ws_.archive() + "/events/main/main/dt=2024-01-01/manifest.json"));
-  auto manifest = nlohmann::json::parse(ReadFile(ws_.archive() + "/events/main/main/dt=2024-01-01/manifest.json"));
+  auto manifest = nlohmann::json::parse(
+      ReadFile(ws_.archive() + "/events/main/main/dt=2024-01-01/manifest.json"));
   EXPECT_EQ(manifest["files"].size(), 2u);
   EXPECT_EQ(manifest["files"][0]["sha256"].get<std::string>().size(), 64u);
   struct stat original, archived;
-  ASSERT_EQ(stat((ws_.archive() + "/events/main/main/dt=2024-01-01/part-0.csv").c_str(), &archived), 0);
+  ASSERT_EQ(stat((ws_.archive() + "/events/main/main/dt=2024-01-01/part-0.csv").c_str(), &archived),
+            0);
   ASSERT_EQ(stat((ws_.lake() + "/events/dt=2024-01-03/part-0.csv").c_str(), &original), 0);
 
   CommandResult status = ws_.Tidemark({"status", "--now", kNow, "--json"});
@@ -134,7 +147,8 @@ TEST_F(CliLake, ApplyReusesTheRunFileOfTheHourUnlessForced) {
   EXPECT_NE(forced.out.find("nothing to do"), std::string::npos) << forced.out;
   CommandResult other_time = ws_.Tidemark({"plan", "--now", "2024-02-05T00:00:00Z"});
   ASSERT_EQ(other_time.exit_code, 0);
-  EXPECT_EQ(RunFiles(ws_).size(), 2u) << "a plan for another time writes a second file in the same hour";
+  EXPECT_EQ(RunFiles(ws_).size(), 2u)
+      << "a plan for another time writes a second file in the same hour";
   EXPECT_NE(RunFiles(ws_)[0].find("-2_run_file.json"), std::string::npos) << RunFiles(ws_)[0];
 }
 
@@ -155,13 +169,15 @@ TEST_F(CliLake, VerifySaysWhetherEachStepHoldsNow) {
   WriteFile(ws_.archive() + "/events/main/main/dt=2024-01-02/part-0.csv", "damaged");
   CommandResult broken = ws_.Tidemark({"verify", run});
   EXPECT_EQ(broken.exit_code, 5) << broken.out;
-  EXPECT_NE(broken.out.find("NO     main/main/dt=2024-01-02/verify_archive"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.out.find("NO     main/main/dt=2024-01-02/verify_archive"), std::string::npos)
+      << broken.out;
 }
 
 TEST_F(CliLake, RestoreFromTheBinPutsThePartitionBackAndHoldsIt) {
   auto originals = HashTree(ws_.lake() + "/events/dt=2024-01-01");
   ASSERT_EQ(ws_.Tidemark({"apply", "--now", kNow}).exit_code, 0);
-  CommandResult restore = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-01"});
+  CommandResult restore =
+      ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-01"});
   ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_EQ(HashTree(ws_.lake() + "/events/dt=2024-01-01"), originals);
   CommandResult again = ws_.Tidemark({"apply", "--now", kNow, "--force-run"});
@@ -174,29 +190,31 @@ TEST_F(CliLake, RestoreFromTheArchiveToAnotherLocationChecksEveryFile) {
   auto originals = HashTree(ws_.lake() + "/events/dt=2024-01-02");
   ASSERT_EQ(ws_.Tidemark({"apply", "--now", kNow}).exit_code, 0);
   const std::string elsewhere = ws_.dir() + "/restored";
-  CommandResult restore = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-02",
-                                        "--from", "archive", "--to", elsewhere});
+  CommandResult restore = ws_.Tidemark({"restore", "--dataset", "events", "--partition",
+                                        "dt=2024-01-02", "--from", "archive", "--to", elsewhere});
   ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_EQ(HashTree(elsewhere + "/dt=2024-01-02"), originals);
   EXPECT_FALSE(Exists(ws_.lake() + "/events/dt=2024-01-02")) << "the source stays as it was";
   // A damaged archive is refused and nothing appears at the target.
   WriteFile(ws_.archive() + "/events/main/main/dt=2024-01-01/part-1.csv", "damaged!");
-  CommandResult damaged = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-01",
-                                        "--from", "archive", "--to", elsewhere});
+  CommandResult damaged = ws_.Tidemark({"restore", "--dataset", "events", "--partition",
+                                        "dt=2024-01-01", "--from", "archive", "--to", elsewhere});
   EXPECT_EQ(damaged.exit_code, 5) << damaged.out << damaged.err;
   EXPECT_FALSE(Exists(elsewhere + "/dt=2024-01-01"));
 }
 
 TEST_F(CliLake, RestoreRefusesIncompatibleTargetsAndLivePartitions) {
   ASSERT_EQ(ws_.Tidemark({"apply", "--now", kNow}).exit_code, 0);
-  CommandResult database = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-01",
-                                         "--to", "postgres://db/app"});
+  CommandResult database = ws_.Tidemark({"restore", "--dataset", "events", "--partition",
+                                         "dt=2024-01-01", "--to", "postgres://db/app"});
   EXPECT_EQ(database.exit_code, 2);
   EXPECT_NE(database.err.find("storage family"), std::string::npos) << database.err;
-  CommandResult live = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-04"});
+  CommandResult live =
+      ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=2024-01-04"});
   EXPECT_EQ(live.exit_code, 2);
   EXPECT_NE(live.err.find("is live"), std::string::npos) << live.err;
-  CommandResult unknown = ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=1999-01-01"});
+  CommandResult unknown =
+      ws_.Tidemark({"restore", "--dataset", "events", "--partition", "dt=1999-01-01"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("dt=1999-01-01"), std::string::npos) << unknown.err;
 }
@@ -229,11 +247,12 @@ TEST_F(CliLake, ReadOnlyArchiveDirectoryLeavesTheSourceUntouchedAndExitsOne) {
   if (geteuid() == 0) {
     // Root writes anywhere; run tidemark as nobody, with the workspace open to it.
     for (const auto& entry : fs::recursive_directory_iterator(ws_.dir())) {
-      if (entry.path() != ws_.archive()) chmod(entry.path().c_str(), entry.is_directory() ? 0777 : 0666);
+      if (entry.path() != ws_.archive())
+        chmod(entry.path().c_str(), entry.is_directory() ? 0777 : 0666);
     }
     chmod(ws_.dir().c_str(), 0777);
-    std::vector<std::string> full{"--reuid=65534", "--regid=65534", "--clear-groups", TidemarkBinary(), "-c",
-                                  ws_.config()};
+    std::vector<std::string> full{
+        "--reuid=65534", "--regid=65534", "--clear-groups", TidemarkBinary(), "-c", ws_.config()};
     full.insert(full.end(), args.begin(), args.end());
     apply = RunCommand("/usr/bin/setpriv", full, env, ws_.dir());
   } else {
@@ -271,11 +290,13 @@ TEST(CliJobs, AFailingDatasetNeverStopsTheOthers) {
   Workspace ws;
   ws.Configure(Events("events") + Events("clicks", "broken") + Events("views"));
   std::string config = ReadFile(ws.config());
-  config.replace(config.find("archives:\n"), 10,
-                 "archives:\n  broken: { connection: cold, path: \"blocked/{dataset}/{partition}/\" }\n");
+  config.replace(
+      config.find("archives:\n"), 10,
+      "archives:\n  broken: { connection: cold, path: \"blocked/{dataset}/{partition}/\" }\n");
   WriteFile(ws.config(), config);
   WriteFile(ws.archive() + "/blocked", "a file where a directory must be");
-  for (const char* name : {"events", "clicks", "views"}) ws.MakeDailyPartitions(name, "2024-01-01", 4, 1);
+  for (const char* name : {"events", "clicks", "views"})
+    ws.MakeDailyPartitions(name, "2024-01-01", 4, 1);
   CommandResult apply = ws.Tidemark({"apply", "--now", kNow, "--jobs", "2"});
   EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
   EXPECT_FALSE(Exists(ws.lake() + "/events/dt=2024-01-01"));
@@ -342,11 +363,15 @@ TEST(CliRecycleBin, IsPurgedOnceRecycleDaysHavePassedAndTheArchiveStays) {
   EXPECT_EQ(due.exit_code, 0) << due.err;
   EXPECT_NE(due.out.find("purge from the recycle bin 2 partitions"), std::string::npos) << due.out;
   for (const auto& [path, sha] : HashTree(ws.lake() + "/events/_tidemark/recycle")) {
-    EXPECT_EQ(path.find("dt=2024-01-01"), std::string::npos) << "purged, still in the bin: " << path;
-    EXPECT_EQ(path.find("dt=2024-01-02"), std::string::npos) << "purged, still in the bin: " << path;
+    EXPECT_EQ(path.find("dt=2024-01-01"), std::string::npos)
+        << "purged, still in the bin: " << path;
+    EXPECT_EQ(path.find("dt=2024-01-02"), std::string::npos)
+        << "purged, still in the bin: " << path;
   }
-  EXPECT_FALSE(Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z")) << "empty bin folders go too";
-  EXPECT_EQ(HashTree(ws.archive() + "/events/main/main/dt=2024-01-01").size(), 3u) << "two files and the manifest";
+  EXPECT_FALSE(Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z"))
+      << "empty bin folders go too";
+  EXPECT_EQ(HashTree(ws.archive() + "/events/main/main/dt=2024-01-01").size(), 3u)
+      << "two files and the manifest";
 }
 
 TEST(CliRecycleBin, PurgeRefusesWhenTheArchiveIsGone) {
@@ -358,7 +383,8 @@ TEST(CliRecycleBin, PurgeRefusesWhenTheArchiveIsGone) {
   CommandResult purge = ws.Tidemark({"apply", "--now", "2024-02-04T00:00:00Z"});
   EXPECT_EQ(purge.exit_code, 1) << purge.out;
   EXPECT_NE(purge.out.find("refusing to purge"), std::string::npos) << purge.out;
-  EXPECT_TRUE(Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z/dt=2024-01-01/part-0.csv"))
+  EXPECT_TRUE(
+      Exists(ws.lake() + "/events/_tidemark/recycle/20240202T000000Z/dt=2024-01-01/part-0.csv"))
       << "the last copy is kept";
 }
 

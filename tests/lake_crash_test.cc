@@ -4,11 +4,10 @@
 // the recycle bin, with identical sha256; and at the moment of the crash nothing
 // half-written is visible.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
 #include "tests/support/tidemark_env.h"
+#include <gtest/gtest.h>
 
 namespace tidemark::testing {
 namespace {
@@ -17,7 +16,7 @@ namespace fs = std::filesystem;
 
 constexpr char kNow[] = "2024-02-02T00:00:00Z";
 constexpr int kFailpointExit = 86;
-constexpr int kExpired = 2;        // dt=2024-01-01 and dt=2024-01-02 are past 30 days
+constexpr int kExpired = 2;  // dt=2024-01-01 and dt=2024-01-02 are past 30 days
 constexpr int kFilesPerPartition = 3;
 
 struct Scenario {
@@ -41,7 +40,8 @@ std::string DatasetYaml(int recycle_days) {
          "    retention: 30 days\n"
          "    on_expire: archive\n"
          "    archive_to: cold\n"
-         "    recycle_days: " + std::to_string(recycle_days) + "\n";
+         "    recycle_days: " +
+         std::to_string(recycle_days) + "\n";
 }
 
 class LakeCrash : public ::testing::TestWithParam<Scenario> {
@@ -128,13 +128,15 @@ class LakeCrash : public ::testing::TestWithParam<Scenario> {
 };
 
 TEST_P(LakeCrash, ApplyAfterTheCrashFinishesWithEveryFileExactlyOnce) {
-  CommandResult crashed = ws_.Tidemark({"apply", "--now", kNow}, {{"TIDEMARK_FAILPOINT", GetParam().failpoint}});
+  CommandResult crashed =
+      ws_.Tidemark({"apply", "--now", kNow}, {{"TIDEMARK_FAILPOINT", GetParam().failpoint}});
   ASSERT_EQ(crashed.exit_code, kFailpointExit) << crashed.out << crashed.err;
   ExpectNothingHalfWrittenVisible();
 
   CommandResult resumed = ws_.Tidemark({"apply", "--now", kNow});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-  EXPECT_NE(resumed.out.find("reusing"), std::string::npos) << "the crashed run file is picked up again";
+  EXPECT_NE(resumed.out.find("reusing"), std::string::npos)
+      << "the crashed run file is picked up again";
   ExpectEveryFileExactlyOnce();
 
   CommandResult again = ws_.Tidemark({"apply", "--now", kNow, "--force-run"});

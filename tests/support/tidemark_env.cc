@@ -1,16 +1,16 @@
 #include "tests/support/tidemark_env.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tidemark/util/sha256.h"
 #include "tidemark/util/time.h"
@@ -54,7 +54,8 @@ CommandResult RunCommand(const std::string& binary, const std::vector<std::strin
   int status = 0;
   waitpid(child, &status, 0);
   CommandResult result;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
@@ -62,7 +63,8 @@ CommandResult RunCommand(const std::string& binary, const std::vector<std::strin
 }
 
 Background::Background(const std::string& binary, const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& env, const std::string& stderr_path) {
+                       const std::map<std::string, std::string>& env,
+                       const std::string& stderr_path) {
   auto argv = Argv(binary, args);
   pid_ = fork();
   if (pid_ == 0) {
@@ -94,8 +96,10 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
-  for (auto it = fs::recursive_directory_iterator(path_, ignored); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory(ignored)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ignored);
+  for (auto it = fs::recursive_directory_iterator(path_, ignored);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory(ignored))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ignored);
   }
   fs::remove_all(path_, ignored);
 }
@@ -105,7 +109,8 @@ std::map<std::string, std::string> HashTree(const std::string& root) {
   if (!fs::exists(root)) return hashes;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file()) continue;
-    hashes[fs::relative(entry.path(), root).string()] = util::Sha256Hex(ReadFile(entry.path().string()));
+    hashes[fs::relative(entry.path(), root).string()] =
+        util::Sha256Hex(ReadFile(entry.path().string()));
   }
   return hashes;
 }
@@ -132,15 +137,20 @@ void CopyTree(const std::string& from, const std::string& to) {
 Workspace::Workspace() {}
 
 void Workspace::Configure(const std::string& datasets_yaml, const std::string& timezone) {
-  WriteFile(config(), "state: sqlite:.tidemark/state.db\n"
-                      "runs_dir: .tidemark/runs\n"
-                      "timezone: " + timezone + "\n"
-                      "connections:\n"
-                      "  lake: { url: \"file:lake\" }\n"
-                      "  cold: { url: \"file:archive\" }\n"
-                      "archives:\n"
-                      "  cold: { connection: cold, path: \"{dataset}/{lifecycle}/{storage}/{partition}/\" }\n"
-                      "datasets:\n" + datasets_yaml);
+  WriteFile(
+      config(),
+      "state: sqlite:.tidemark/state.db\n"
+      "runs_dir: .tidemark/runs\n"
+      "timezone: " +
+          timezone +
+          "\n"
+          "connections:\n"
+          "  lake: { url: \"file:lake\" }\n"
+          "  cold: { url: \"file:archive\" }\n"
+          "archives:\n"
+          "  cold: { connection: cold, path: \"{dataset}/{lifecycle}/{storage}/{partition}/\" }\n"
+          "datasets:\n" +
+          datasets_yaml);
 }
 
 void Workspace::MakeDailyPartitions(const std::string& dataset, const std::string& first, int days,
@@ -151,9 +161,11 @@ void Workspace::MakeDailyPartitions(const std::string& dataset, const std::strin
     for (int f = 0; f < files; ++f) {
       std::string content;
       for (int line = 0; line < 50 + f * 10 + d; ++line) {
-        content += dataset + "," + date + "," + std::to_string(f) + "," + std::to_string(line) + "\n";
+        content +=
+            dataset + "," + date + "," + std::to_string(f) + "," + std::to_string(line) + "\n";
       }
-      WriteFile(lake() + "/" + dataset + "/dt=" + date + "/part-" + std::to_string(f) + ".csv", content);
+      WriteFile(lake() + "/" + dataset + "/dt=" + date + "/part-" + std::to_string(f) + ".csv",
+                content);
     }
   }
 }

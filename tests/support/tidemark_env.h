@@ -4,11 +4,11 @@
 #ifndef TIDEMARK_TESTS_SUPPORT_TIDEMARK_ENV_H_
 #define TIDEMARK_TESTS_SUPPORT_TIDEMARK_ENV_H_
 
-#include <sys/types.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace tidemark::testing {
 
@@ -71,7 +71,8 @@ class Workspace {
   void Configure(const std::string& datasets_yaml, const std::string& timezone = "UTC");
   // Daily partitions dt=YYYY-MM-DD for `days` days from `first` (YYYY-MM-DD) under
   // lake/<dataset>, `files` files each with distinct content.
-  void MakeDailyPartitions(const std::string& dataset, const std::string& first, int days, int files);
+  void MakeDailyPartitions(const std::string& dataset, const std::string& first, int days,
+                           int files);
 
   // Runs tidemark -c config args…
   CommandResult Tidemark(const std::vector<std::string>& args,

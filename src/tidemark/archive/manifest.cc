@@ -15,13 +15,16 @@ int64_t Manifest::TotalBytes() const {
 std::string ManifestToJson(const Manifest& m) {
   json files = json::array();
   for (const ManifestFile& f : m.files) {
-    files.push_back({{"path", f.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256", f.sha256}});
+    files.push_back(
+        {{"path", f.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256", f.sha256}});
   }
-  json j = {{"format", m.format},       {"tool", m.tool_version},   {"dataset", m.dataset},
-            {"lifecycle", m.lifecycle}, {"storage", m.storage},     {"partition", m.partition},
-            {"source", m.source},       {"range_start", m.range_start},
-            {"range_end", m.range_end}, {"run_id", m.run_id},       {"created_at", m.created_at},
-            {"bytes", m.TotalBytes()},  {"file_count", m.files.size()}, {"files", files}};
+  json j = {{"format", m.format},           {"tool", m.tool_version},
+            {"dataset", m.dataset},         {"lifecycle", m.lifecycle},
+            {"storage", m.storage},         {"partition", m.partition},
+            {"source", m.source},           {"range_start", m.range_start},
+            {"range_end", m.range_end},     {"run_id", m.run_id},
+            {"created_at", m.created_at},   {"bytes", m.TotalBytes()},
+            {"file_count", m.files.size()}, {"files", files}};
   return j.dump(1) + "\n";
 }
 
@@ -31,8 +34,9 @@ util::Result<Manifest> ManifestFromJson(const std::string& text, const std::stri
     Manifest m;
     m.format = j.at("format").get<std::string>();
     if (m.format != kManifestFormat) {
-      return tl::unexpected(util::Error(util::ErrorCategory::kVerify,
-                                        where + ": manifest format \"" + m.format + "\" is unknown"));
+      return tl::unexpected(
+          util::Error(util::ErrorCategory::kVerify,
+                      where + ": manifest format \"" + m.format + "\" is unknown"));
     }
     m.tool_version = j.value("tool", "");
     m.dataset = j.value("dataset", "");

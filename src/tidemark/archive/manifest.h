@@ -19,10 +19,10 @@ inline constexpr char kManifestName[] = "manifest.json";
 inline constexpr char kManifestFormat[] = "tidemark-archive/1";
 
 struct ManifestFile {
-  std::string path;      // relative to the partition directory
+  std::string path;  // relative to the partition directory
   int64_t size = 0;
   int64_t mtime_ns = 0;
-  std::string sha256;    // of the bytes read from the source
+  std::string sha256;  // of the bytes read from the source
 };
 
 struct Manifest {
@@ -32,8 +32,8 @@ struct Manifest {
   std::string lifecycle;
   std::string storage;
   std::string partition;
-  std::string source;        // the partition's location when archived
-  std::string range_start;   // ISO instants; empty when unknown
+  std::string source;       // the partition's location when archived
+  std::string range_start;  // ISO instants; empty when unknown
   std::string range_end;
   std::string run_id;
   std::string created_at;

@@ -67,8 +67,8 @@ class Buffer {
 };
 
 // Reads `key` through, returning its sha256.
-util::Result<std::string> HashObject(const TreeLocation& at, const std::string& key,
-                                     Buffer& buffer, util::Progress& progress) {
+util::Result<std::string> HashObject(const TreeLocation& at, const std::string& key, Buffer& buffer,
+                                     util::Progress& progress) {
   TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, key)));
   util::Sha256 digest;
   while (true) {
@@ -143,8 +143,9 @@ int64_t TotalSize(const std::vector<store::ObjectInfo>& files) {
 // hash the same as the source's (an earlier, interrupted copy); otherwise it is copied.
 // Returns the sha256 of the source's bytes.
 util::Result<std::string> KeepOrCopy(const TreeLocation& source, const TreeLocation& target,
-                                     const store::ObjectInfo& file, const store::ObjectInfo* present,
-                                     Buffer& buffer, util::Progress& progress) {
+                                     const store::ObjectInfo& file,
+                                     const store::ObjectInfo* present, Buffer& buffer,
+                                     util::Progress& progress) {
   if (present != nullptr && present->size == file.size && present->mtime_ns == file.mtime_ns) {
     TM_TRY_ASSIGN(std::string source_sha, HashObject(source, file.key, buffer, progress));
     auto target_sha = HashObject(target, file.key, buffer, util::NoProgress());
@@ -185,14 +186,16 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
   progress.Begin("archive " + header.partition, TotalSize(files));
   for (const store::ObjectInfo& file : files) {
     auto it = present.find(file.key);
-    TM_TRY_ASSIGN(std::string sha, KeepOrCopy(source, target, file, it != present.end() ? &it->second : nullptr,
-                                              buffer, progress));
+    TM_TRY_ASSIGN(std::string sha,
+                  KeepOrCopy(source, target, file, it != present.end() ? &it->second : nullptr,
+                             buffer, progress));
     manifest.files.push_back({file.key, file.size, file.mtime_ns, sha});
     if (it != present.end()) present.erase(it);
   }
   progress.End();
   // Files the source no longer has (an earlier archive of the same partition) go.
-  for (const auto& [key, info] : present) TM_TRY(target.store->Delete(store::JoinKey(target.prefix, key)));
+  for (const auto& [key, info] : present)
+    TM_TRY(target.store->Delete(store::JoinKey(target.prefix, key)));
   DeleteTemporaries(target, before.temporaries);
   TM_TRY(WriteText(target, kManifestName, ManifestToJson(manifest)));
   return manifest;
@@ -218,15 +221,15 @@ util::Status VerifyAgainstManifest(const Manifest& manifest, const TreeLocation&
     TM_TRY_ASSIGN(std::string sha, HashObject(target, expected.path, buffer, progress));
     if (sha != expected.sha256) {
       return tl::unexpected(VerifyError(Describe(target, expected.path) +
-                                        " differs from the manifest (sha256 " + sha + ", expected " +
-                                        expected.sha256 + ")"));
+                                        " differs from the manifest (sha256 " + sha +
+                                        ", expected " + expected.sha256 + ")"));
     }
     sizes.erase(it);
   }
   progress.End();
   if (!sizes.empty()) {
-    return tl::unexpected(VerifyError(Describe(target, sizes.begin()->first) +
-                                      " is not in the manifest"));
+    return tl::unexpected(
+        VerifyError(Describe(target, sizes.begin()->first) + " is not in the manifest"));
   }
   return {};
 }
@@ -263,7 +266,8 @@ util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& ta
   progress.Begin("restore " + manifest.partition, manifest.TotalBytes());
   for (const ManifestFile& file : manifest.files) {
     auto it = present.find(file.path);
-    if (it != present.end() && it->second.size == file.size && it->second.mtime_ns == file.mtime_ns) {
+    if (it != present.end() && it->second.size == file.size &&
+        it->second.mtime_ns == file.mtime_ns) {
       auto sha = HashObject(target, file.path, buffer, progress);
       if (sha && *sha == file.sha256) continue;
     }

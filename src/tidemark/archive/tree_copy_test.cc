@@ -312,7 +312,8 @@ TEST_F(TreeCopyTest, ArchivingAgainReplacesWrongFilesAndRemovesFilesTheSourceNoL
   WriteFile(Archive() / "part-0.parquet", "xxx", kMtimeA);
   auto manifest = Copy();
   ASSERT_TRUE(manifest) << manifest.error().message();
-  EXPECT_THAT(Files(Archive()), ElementsAre("manifest.json", "part-0.parquet", "sub/part-1.parquet"));
+  EXPECT_THAT(Files(Archive()),
+              ElementsAre("manifest.json", "part-0.parquet", "sub/part-1.parquet"));
   EXPECT_EQ(ReadFile(Archive() / "part-0.parquet"), "aaa");
   EXPECT_TRUE(Verify(true)) << "the archive now matches its source";
 }

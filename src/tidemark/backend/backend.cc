@@ -15,12 +15,9 @@ struct Registration {
 
 // The registry: one row per URL scheme. Database backends join it in their own issues.
 constexpr Registration kBackends[] = {
-    {"file:", "lake", &lake::OpenLakeBackend},
-    {"s3:", "lake", &lake::OpenLakeBackend},
-    {"postgres:", "postgres", nullptr},
-    {"postgresql:", "postgres", nullptr},
-    {"mariadb:", "mariadb", nullptr},
-    {"mysql:", "mariadb", nullptr},
+    {"file:", "lake", &lake::OpenLakeBackend}, {"s3:", "lake", &lake::OpenLakeBackend},
+    {"postgres:", "postgres", nullptr},        {"postgresql:", "postgres", nullptr},
+    {"mariadb:", "mariadb", nullptr},          {"mysql:", "mariadb", nullptr},
 };
 
 const Registration* Find(const std::string& url) {

@@ -1,11 +1,12 @@
 // tidemark apply: executes run files, planning first when given none. A run file of the
 // same dataset written within the hour is picked up again unless --force-run.
 
+#include "tidemark/exec/apply.h"
+
 #include <cstdio>
 
 #include "tidemark/cli/command.h"
 #include "tidemark/cli/console.h"
-#include "tidemark/exec/apply.h"
 
 namespace tidemark::cli {
 
@@ -23,7 +24,8 @@ struct ApplyCommandOptions {
 
 int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
   if (!options.run_files.empty() && !options.datasets.empty()) {
-    return Report(util::Error(util::ErrorCategory::kConfig, "give run files or --dataset, not both"));
+    return Report(
+        util::Error(util::ErrorCategory::kConfig, "give run files or --dataset, not both"));
   }
   auto session = StartSession(global, options.datasets, options.now);
   if (!session) return Report(session.error());
@@ -48,8 +50,10 @@ void AddApplyCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   sub->add_option("runfiles", options->run_files, "run files to execute")->check(CLI::ExistingFile);
   sub->add_option("--dataset", options->datasets, "only these datasets (repeatable)");
   sub->add_option("--now", options->now, "plan as if it were this time (YYYY-MM-DDTHH:MM:SSZ)");
-  sub->add_flag("--force-run", options->force_run, "plan anew even if a run file of the last hour exists");
-  sub->add_option("--jobs", options->jobs, "datasets applied in parallel")->check(CLI::PositiveNumber);
+  sub->add_flag("--force-run", options->force_run,
+                "plan anew even if a run file of the last hour exists");
+  sub->add_option("--jobs", options->jobs, "datasets applied in parallel")
+      ->check(CLI::PositiveNumber);
   sub->add_option("--step-jobs", options->step_jobs,
                   "independent steps of one dataset run at once (default: one per core)")
       ->check(CLI::NonNegativeNumber);

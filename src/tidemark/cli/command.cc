@@ -1,9 +1,9 @@
 #include "tidemark/cli/command.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
+
+#include <unistd.h>
 
 #include "tidemark/util/strings.h"
 #include "tidemark/util/timezone.h"
@@ -23,7 +23,8 @@ util::Result<util::Instant> ResolveNow(const std::string& text, const config::Co
   if (text.empty()) return util::Now();
   auto parsed = util::ParseTimestamp(text);
   if (!parsed) {
-    return util::ConfigError("--now \"" + text + "\" is not a timestamp; write YYYY-MM-DD or "
+    return util::ConfigError("--now \"" + text +
+                             "\" is not a timestamp; write YYYY-MM-DD or "
                              "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]");
   }
   if (auto instant = parsed->ToInstant()) return *instant;
@@ -36,14 +37,16 @@ util::Status CheckDatasets(const config::Config& config, const std::vector<std::
   for (const config::Dataset& dataset : config.datasets) known.push_back(dataset.name);
   for (const std::string& name : wanted) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return util::ConfigError("no dataset \"" + name + "\" in " + config.path + " (it has: " +
-                               (known.empty() ? std::string("none") : util::Join(known, ", ")) + ")");
+      return util::ConfigError(
+          "no dataset \"" + name + "\" in " + config.path +
+          " (it has: " + (known.empty() ? std::string("none") : util::Join(known, ", ")) + ")");
     }
   }
   return {};
 }
 
-util::Result<Session> StartSession(const GlobalOptions& global, const std::vector<std::string>& datasets,
+util::Result<Session> StartSession(const GlobalOptions& global,
+                                   const std::vector<std::string>& datasets,
                                    const std::string& now) {
   Session session;
   TM_TRY_ASSIGN(session.config, Load(global));

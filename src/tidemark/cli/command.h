@@ -63,7 +63,8 @@ struct Session {
   util::Instant now{};
   bool now_given = false;  // --now was given
 };
-util::Result<Session> StartSession(const GlobalOptions& global, const std::vector<std::string>& datasets,
+util::Result<Session> StartSession(const GlobalOptions& global,
+                                   const std::vector<std::string>& datasets,
                                    const std::string& now);
 
 // Whether stdout / stderr is a terminal (colour, progress).

@@ -51,7 +51,8 @@ void ConsoleReporter::StepFinished(const core::RunFile& run, const core::Step& s
                                    const util::Status& status, double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (status) {
-    if (verbose_) std::printf("%s:   ok   %s (%.2fs)\n", run.dataset.c_str(), step.id.c_str(), seconds);
+    if (verbose_)
+      std::printf("%s:   ok   %s (%.2fs)\n", run.dataset.c_str(), step.id.c_str(), seconds);
   } else {
     std::printf("%s:   FAILED %s: %s\n", run.dataset.c_str(), step.id.c_str(),
                 status.error().message().c_str());
@@ -90,7 +91,8 @@ std::vector<std::string> SummarizeSteps(const std::vector<core::Step>& steps) {
     if (t.partitions.size() > 1) range += " … " + t.partitions.back();
     std::string line = std::string(verb) + " " + std::to_string(t.partitions.size()) +
                        (t.partitions.size() == 1 ? " partition" : " partitions") + " (" + range;
-    if (t.files > 0) line += "; " + util::HumanBytes(t.bytes) + " in " + std::to_string(t.files) + " files";
+    if (t.files > 0)
+      line += "; " + util::HumanBytes(t.bytes) + " in " + std::to_string(t.files) + " files";
     lines.push_back(line + ")");
   }
   return lines;

@@ -24,7 +24,8 @@ class ConsoleReporter : public exec::Reporter {
   explicit ConsoleReporter(bool verbose);
 
   void RunStarted(const core::RunFile& run, const std::string& path, bool resumed) override;
-  void StepSkipped(const core::RunFile& run, const core::Step& step, const std::string& why) override;
+  void StepSkipped(const core::RunFile& run, const core::Step& step,
+                   const std::string& why) override;
   void StepFinished(const core::RunFile& run, const core::Step& step, const util::Status& status,
                     double seconds) override;
   void Note(const std::string& dataset, const std::string& text) override;

@@ -2,16 +2,16 @@
 // validate, plan, apply, status, restore and verify, running the real commands and
 // saying what each did. Needs no server.
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tidemark/cli/command.h"
 #include "tidemark/util/strings.h"
@@ -54,7 +54,8 @@ std::string Date(std::chrono::sys_days day) {
   return util::FormatDate(std::chrono::year_month_day(day));
 }
 
-util::Status WriteEvents(const fs::path& dir, std::chrono::sys_days day, int file, std::mt19937& random) {
+util::Status WriteEvents(const fs::path& dir, std::chrono::sys_days day, int file,
+                         std::mt19937& random) {
   std::ofstream out(dir / ("part-" + std::string(4 - std::to_string(file).size(), '0') +
                            std::to_string(file) + ".jsonl"));
   for (int i = 0; i < kEventsPerFile; ++i) {
@@ -77,7 +78,8 @@ util::Result<int64_t> MakeDataset(const fs::path& root) {
     fs::create_directories(dir);
     for (int f = 0; f < kFilesPerDay; ++f) TM_TRY(WriteEvents(dir, day, f, random));
     // mtime as if written that day, as a pipeline would have.
-    auto written = std::chrono::system_clock::to_time_t(std::chrono::sys_time<std::chrono::seconds>(day));
+    auto written =
+        std::chrono::system_clock::to_time_t(std::chrono::sys_time<std::chrono::seconds>(day));
     for (const auto& entry : fs::directory_iterator(dir)) {
       struct timespec times[2] = {{written + 3600, 0}, {written + 3600, 0}};
       utimensat(AT_FDCWD, entry.path().c_str(), times, 0);
@@ -91,11 +93,13 @@ util::Status Prepare(const fs::path& root) {
   std::error_code error;
   if (fs::exists(root)) {
     if (!fs::exists(root / kMarker)) {
-      return util::ConfigError(root.string() + " exists and was not made by tidemark demo; "
+      return util::ConfigError(root.string() +
+                               " exists and was not made by tidemark demo; "
                                "move it away or run the demo in another directory");
     }
     fs::remove_all(root, error);
-    if (error) return util::StepError("cannot remove the old " + root.string() + ": " + error.message());
+    if (error)
+      return util::StepError("cannot remove the old " + root.string() + ": " + error.message());
   }
   fs::create_directories(root, error);
   if (error) return util::StepError("cannot create " + root.string() + ": " + error.message());
@@ -116,7 +120,8 @@ void Say(const std::string& text) {
 // Runs this program with `args`, showing the command line first.
 int Run(const std::vector<std::string>& args) {
   std::string shown = "tidemark";
-  for (const std::string& arg : args) shown += " " + (arg.find(' ') == std::string::npos ? arg : "'" + arg + "'");
+  for (const std::string& arg : args)
+    shown += " " + (arg.find(' ') == std::string::npos ? arg : "'" + arg + "'");
   std::printf("$ %s\n", shown.c_str());
   std::fflush(stdout);
   pid_t child = fork();
@@ -135,7 +140,8 @@ int Run(const std::vector<std::string>& args) {
 // The archival run file the demo's apply executed.
 std::string ArchivalRunFile(const fs::path& runs) {
   for (const auto& entry : fs::directory_iterator(runs)) {
-    if (entry.path().filename().string().find("_archival_") != std::string::npos) return entry.path().string();
+    if (entry.path().filename().string().find("_archival_") != std::string::npos)
+      return entry.path().string();
   }
   return "";
 }
@@ -154,24 +160,34 @@ int RunDemo() {
       (root / "lake/events").string() + ". The configuration is " + config + ".");
   Say("validate: the configuration is checked and every connection answers");
   if (Run({"-c", config, "validate"}) != 0) return 1;
-  Say("plan: the dry run. Partitions older than 90 days expire; each is hidden, copied to the archive, verified, then kept in the recycle bin for 7 days. Nothing changes yet; the run file is written for review.");
+  Say("plan: the dry run. Partitions older than 90 days expire; each is hidden, copied to the "
+      "archive, verified, then kept in the recycle bin for 7 days. Nothing changes yet; the run "
+      "file is written for review.");
   if (Run({"-c", config, "plan"}) != 0) return 1;
-  Say("apply: picks up the run file just written (within the hour) and executes it step by step, journaling each step so a crash can be resumed");
+  Say("apply: picks up the run file just written (within the hour) and executes it step by step, "
+      "journaling each step so a crash can be resumed");
   if (Run({"-c", config, "apply"}) != 0) return 1;
   Say("status: the partition map. '#' live, 'r' in the recycle bin (and verified in the archive)");
   if (Run({"-c", config, "status"}) != 0) return 1;
-  Say("restore: " + oldest + " comes back from the recycle bin to its place, and is held for 7 days so retention leaves it alone");
+  Say("restore: " + oldest +
+      " comes back from the recycle bin to its place, and is held for 7 days so retention leaves "
+      "it alone");
   if (Run({"-c", config, "restore", "--dataset", "events", "--partition", oldest}) != 0) return 1;
   if (Run({"-c", config, "status"}) != 0) return 1;
-  Say("restore --from archive --to: a copy of the next partition from the verified archive, put elsewhere");
+  Say("restore --from archive --to: a copy of the next partition from the verified archive, put "
+      "elsewhere");
   const std::string second = "dt=" + Date(today - std::chrono::days(kDays - 1));
-  if (Run({"-c", config, "restore", "--dataset", "events", "--partition", second, "--from", "archive",
-           "--to", (root / "restored").string()}) != 0) {
+  if (Run({"-c", config, "restore", "--dataset", "events", "--partition", second, "--from",
+           "archive", "--to", (root / "restored").string()}) != 0) {
     return 1;
   }
-  Say("verify: does the effect of every step of the archival run still hold? (the restored partition is visible again, so its hide no longer holds)");
+  Say("verify: does the effect of every step of the archival run still hold? (the restored "
+      "partition is visible again, so its hide no longer holds)");
   Run({"-c", config, "verify", "--brief", ArchivalRunFile(root / ".tidemark/runs")});
-  Say("Done. Look around in " + root.string() + ": lake/events/_tidemark/recycle holds the recycle bin, archive/ the verified archive with a manifest.json per partition, .tidemark/runs the run files. Run 'tidemark demo' again to start over.");
+  Say("Done. Look around in " + root.string() +
+      ": lake/events/_tidemark/recycle holds the recycle bin, archive/ the verified archive with a "
+      "manifest.json per partition, .tidemark/runs the run files. Run 'tidemark demo' again to "
+      "start over.");
   return kExitOk;
 }
 
@@ -179,7 +195,8 @@ int RunDemo() {
 
 void AddDemoCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   (void)global;
-  CLI::App* sub = app.add_subcommand("demo", "a walk through tidemark on a sample dataset in ./tidemark-demo");
+  CLI::App* sub =
+      app.add_subcommand("demo", "a walk through tidemark on a sample dataset in ./tidemark-demo");
   commands.push_back({sub, [] { return RunDemo(); }});
 }
 

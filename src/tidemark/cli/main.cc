@@ -10,13 +10,13 @@
 int main(int argc, char** argv) {
   using namespace tidemark::cli;
   try {
-    CLI::App app{"tidemark: partitions ahead of data, verified archives, a recycle bin and restore"};
+    CLI::App app{
+        "tidemark: partitions ahead of data, verified archives, a recycle bin and restore"};
     app.set_version_flag("--version", std::string("tidemark ") + TIDEMARK_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     GlobalOptions global;
-    app.add_option("-c,--config", global.config_path, "configuration file")
-        ->capture_default_str();
+    app.add_option("-c,--config", global.config_path, "configuration file")->capture_default_str();
     Commands commands;
     AddValidateCommand(app, global, commands);
     AddPlanCommand(app, global, commands);

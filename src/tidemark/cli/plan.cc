@@ -48,7 +48,8 @@ void AddPlanCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   CLI::App* sub = app.add_subcommand("plan", "write run files and print what they will do");
   sub->add_option("--dataset", options->datasets, "only these datasets (repeatable)");
   sub->add_option("--now", options->now, "plan as if it were this time (YYYY-MM-DDTHH:MM:SSZ)");
-  sub->add_option("--jobs", options->jobs, "datasets observed in parallel")->check(CLI::PositiveNumber);
+  sub->add_option("--jobs", options->jobs, "datasets observed in parallel")
+      ->check(CLI::PositiveNumber);
   commands.push_back({sub, [&global, options] { return RunPlan(global, *options); }});
 }
 

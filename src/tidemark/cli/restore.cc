@@ -1,14 +1,15 @@
 // tidemark restore: puts one partition back from the recycle bin or the archive, in its
 // place or --to another location of the same storage family.
 
-#include <unistd.h>
+#include "tidemark/exec/restore.h"
 
 #include <climits>
 #include <cstdio>
 
+#include <unistd.h>
+
 #include "tidemark/cli/command.h"
 #include "tidemark/cli/console.h"
-#include "tidemark/exec/restore.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::cli {
@@ -62,15 +63,19 @@ int RunRestore(const GlobalOptions& global, const RestoreCommandOptions& options
 
 void AddRestoreCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   auto options = std::make_shared<RestoreCommandOptions>();
-  CLI::App* sub = app.add_subcommand("restore", "put a partition back from the recycle bin or the archive");
+  CLI::App* sub =
+      app.add_subcommand("restore", "put a partition back from the recycle bin or the archive");
   sub->add_option("--dataset", options->dataset, "the dataset")->required();
-  sub->add_option("--partition", options->partition, "the partition, e.g. dt=2024-01-05")->required();
-  sub->add_option("--lifecycle", options->lifecycle, "the lifecycle to restore (when several have it)");
+  sub->add_option("--partition", options->partition, "the partition, e.g. dt=2024-01-05")
+      ->required();
+  sub->add_option("--lifecycle", options->lifecycle,
+                  "the lifecycle to restore (when several have it)");
   sub->add_option("--to", options->to, "another location (file:///path) instead of its place");
   sub->add_option("--from", options->from, "where to take it from")
       ->check(CLI::IsMember({"auto", "bin", "archive"}))
       ->capture_default_str();
-  sub->add_option("--keep-for", options->hold, "how long retention leaves it alone")->capture_default_str();
+  sub->add_option("--keep-for", options->hold, "how long retention leaves it alone")
+      ->capture_default_str();
   commands.push_back({sub, [&global, options] { return RunRestore(global, *options); }});
 }
 

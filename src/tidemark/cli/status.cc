@@ -34,8 +34,8 @@ int RunStatus(const GlobalOptions& global, const StatusOptions& options) {
   nlohmann::json all = nlohmann::json::array();
   int code = kExitOk;
   for (const config::Dataset& dataset : config.datasets) {
-    if (!options.datasets.empty() &&
-        std::find(options.datasets.begin(), options.datasets.end(), dataset.name) == options.datasets.end()) {
+    if (!options.datasets.empty() && std::find(options.datasets.begin(), options.datasets.end(),
+                                               dataset.name) == options.datasets.end()) {
       continue;
     }
     auto observed = exec::ObserveDataset(config, dataset, backends, **state, *zone);
@@ -47,11 +47,14 @@ int RunStatus(const GlobalOptions& global, const StatusOptions& options) {
     if (options.json) {
       all.push_back(StatusToJson(status, *observed));
     } else {
-      std::printf("%s\n", RenderStatusLine(status, name_width, options.width, colour, *zone).c_str());
+      std::printf("%s\n",
+                  RenderStatusLine(status, name_width, options.width, colour, *zone).c_str());
     }
   }
-  if (options.json) std::printf("%s\n", all.dump(2).c_str());
-  else std::printf("%s\n", StatusLegend(colour).c_str());
+  if (options.json)
+    std::printf("%s\n", all.dump(2).c_str());
+  else
+    std::printf("%s\n", StatusLegend(colour).c_str());
   return code;
 }
 

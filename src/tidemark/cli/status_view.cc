@@ -41,9 +41,11 @@ bool Held(const core::ObservedDataset& observed, const core::ObservedStorage& st
 
 core::Span InferWidth(const std::vector<TimelineItem>& live) {
   std::map<int64_t, int> widths;
-  for (const TimelineItem& item : live) widths[(item.range.end - item.range.start).count() / 3600]++;
-  int64_t hours = std::max_element(widths.begin(), widths.end(),
-                                   [](auto& a, auto& b) { return a.second < b.second; })->first;
+  for (const TimelineItem& item : live)
+    widths[(item.range.end - item.range.start).count() / 3600]++;
+  int64_t hours = std::max_element(widths.begin(), widths.end(), [](auto& a, auto& b) {
+                    return a.second < b.second;
+                  })->first;
   if (hours <= 1) return {1, core::SpanUnit::kHour};
   if (hours <= 25) return {1, core::SpanUnit::kDay};
   if (hours <= 7 * 24 + 1) return {1, core::SpanUnit::kWeek};
@@ -53,7 +55,8 @@ core::Span InferWidth(const std::vector<TimelineItem>& live) {
 
 // Slots of `width` between the first and the last partition that nothing covers: no
 // live partition, nothing in a bin, no archive.
-int CountGaps(const std::vector<TimelineItem>& items, core::Span width, const util::TimeZone& zone) {
+int CountGaps(const std::vector<TimelineItem>& items, core::Span width,
+              const util::TimeZone& zone) {
   if (items.empty()) return 0;
   std::set<int64_t> starts;
   util::Instant first = items.front().range.start, last = items.front().range.end;
@@ -69,7 +72,8 @@ int CountGaps(const std::vector<TimelineItem>& items, core::Span width, const ut
   return gaps;
 }
 
-void AddItem(DatasetStatus& status, const std::optional<core::TimeRange>& range, PartitionState state) {
+void AddItem(DatasetStatus& status, const std::optional<core::TimeRange>& range,
+             PartitionState state) {
   status.counts[state]++;
   if (range) status.items.push_back({*range, state});
 }
@@ -88,15 +92,18 @@ DatasetStatus BuildStatus(const config::Dataset& dataset, const core::ObservedDa
     for (const core::Partition& p : storage.partitions) {
       present.insert(prefix + p.name);
       PartitionState state = p.state;
-      if (state == PartitionState::kLive && p.range && p.range->start > now) state = PartitionState::kAhead;
-      if (state == PartitionState::kLive && Held(observed, storage, p.name, now)) state = PartitionState::kRestored;
+      if (state == PartitionState::kLive && p.range && p.range->start > now)
+        state = PartitionState::kAhead;
+      if (state == PartitionState::kLive && Held(observed, storage, p.name, now))
+        state = PartitionState::kRestored;
       AddItem(status, p.range, state);
       if (state != PartitionState::kUnparsed) status.live_bytes += p.bytes;
       if (p.range && state != PartitionState::kUnparsed) live.push_back({*p.range, state});
     }
     for (const core::BinEntry& entry : storage.bin) {
       present.insert(prefix + entry.partition);
-      AddItem(status, entry.range, entry.detached ? PartitionState::kDetached : PartitionState::kRecycled);
+      AddItem(status, entry.range,
+              entry.detached ? PartitionState::kDetached : PartitionState::kRecycled);
     }
   }
   for (const core::ArchivedPartition& a : observed.archived) {
@@ -106,14 +113,16 @@ DatasetStatus BuildStatus(const config::Dataset& dataset, const core::ObservedDa
   if (!live.empty()) {
     // An integer interval is no step in time; stepping by it would never advance.
     const bool interval_is_time = dataset.interval_given && dataset.interval.IsTime();
-    status.gaps = CountGaps(status.items, interval_is_time ? dataset.interval : InferWidth(live), zone);
+    status.gaps =
+        CountGaps(status.items, interval_is_time ? dataset.interval : InferWidth(live), zone);
   }
   return status;
 }
 
 std::string RenderStatusLine(const DatasetStatus& status, size_t name_width, int width, bool colour,
                              const util::TimeZone& zone) {
-  std::string line = status.dataset + std::string(name_width - std::min(name_width, status.dataset.size()) + 2, ' ');
+  std::string line = status.dataset +
+                     std::string(name_width - std::min(name_width, status.dataset.size()) + 2, ' ');
   if (status.items.empty()) return line + "(no partitions)";
   util::Instant first = status.items.front().range.start, last = status.items.front().range.end;
   for (const TimelineItem& item : status.items) {
@@ -144,12 +153,14 @@ std::string RenderStatusLine(const DatasetStatus& status, size_t name_width, int
     }
   }
   auto date = [&](util::Instant t) {
-    return util::FormatDate(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(zone.ToLocal(t))));
+    return util::FormatDate(
+        std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(zone.ToLocal(t))));
   };
   line += date(first) + " |" + bar + "| " + date(last - std::chrono::seconds(1));
   for (const Look& look : kLooks) {
     auto it = status.counts.find(look.state);
-    if (it != status.counts.end()) line += "  " + std::string(look.label) + " " + std::to_string(it->second);
+    if (it != status.counts.end())
+      line += "  " + std::string(look.label) + " " + std::to_string(it->second);
   }
   if (status.live_bytes > 0) line += " (" + util::HumanBytes(status.live_bytes) + " live)";
   line += "  gaps " + std::to_string(status.gaps);
@@ -162,7 +173,8 @@ std::string StatusLegend(bool colour) {
   std::string legend = "legend:";
   for (const Look& look : kLooks) {
     legend += " ";
-    legend += colour ? std::string(look.colour) + look.symbol + "\033[0m" : std::string(1, look.symbol);
+    legend +=
+        colour ? std::string(look.colour) + look.symbol + "\033[0m" : std::string(1, look.symbol);
     legend += std::string(" ") + look.label;
   }
   return legend + " . none (a gap when between live partitions)";
@@ -175,8 +187,10 @@ nlohmann::json StatusToJson(const DatasetStatus& status, const core::ObservedDat
   for (const core::ObservedStorage& s : observed.storages) {
     nlohmann::json partitions = nlohmann::json::array();
     for (const core::Partition& p : s.partitions) {
-      nlohmann::json j = {{"name", p.name}, {"state", core::PartitionStateName(p.state)},
-                          {"bytes", p.bytes}, {"files", p.files}};
+      nlohmann::json j = {{"name", p.name},
+                          {"state", core::PartitionStateName(p.state)},
+                          {"bytes", p.bytes},
+                          {"files", p.files}};
       if (p.range) {
         j["start"] = util::FormatInstant(p.range->start);
         j["end"] = util::FormatInstant(p.range->end);
@@ -186,19 +200,32 @@ nlohmann::json StatusToJson(const DatasetStatus& status, const core::ObservedDat
     }
     nlohmann::json bin = nlohmann::json::array();
     for (const core::BinEntry& e : s.bin) {
-      bin.push_back({{"partition", e.partition}, {"entry", e.entry}, {"detached", e.detached},
-                     {"removed_at", util::FormatInstant(e.removed_at)}, {"bytes", e.bytes}, {"files", e.files}});
+      bin.push_back({{"partition", e.partition},
+                     {"entry", e.entry},
+                     {"detached", e.detached},
+                     {"removed_at", util::FormatInstant(e.removed_at)},
+                     {"bytes", e.bytes},
+                     {"files", e.files}});
     }
-    storages.push_back({{"lifecycle", s.lifecycle}, {"storage", s.storage}, {"location", s.location},
-                        {"exists", s.exists}, {"partitions", partitions}, {"bin", bin}, {"notes", s.notes}});
+    storages.push_back({{"lifecycle", s.lifecycle},
+                        {"storage", s.storage},
+                        {"location", s.location},
+                        {"exists", s.exists},
+                        {"partitions", partitions},
+                        {"bin", bin},
+                        {"notes", s.notes}});
   }
   nlohmann::json archived = nlohmann::json::array();
   for (const core::ArchivedPartition& a : observed.archived) {
-    archived.push_back({{"lifecycle", a.lifecycle}, {"storage", a.storage}, {"partition", a.partition},
-                        {"location", a.location}, {"bytes", a.bytes}, {"files", a.files},
+    archived.push_back({{"lifecycle", a.lifecycle},
+                        {"storage", a.storage},
+                        {"partition", a.partition},
+                        {"location", a.location},
+                        {"bytes", a.bytes},
+                        {"files", a.files},
                         {"archived_at", util::FormatInstant(a.archived_at)}});
   }
-  return {{"dataset", status.dataset}, {"counts", counts}, {"gaps", status.gaps},
+  return {{"dataset", status.dataset},       {"counts", counts},     {"gaps", status.gaps},
           {"live_bytes", status.live_bytes}, {"storages", storages}, {"archived", archived}};
 }
 

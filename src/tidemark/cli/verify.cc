@@ -34,14 +34,17 @@ int RunVerify(const GlobalOptions& global, const VerifyOptions& options) {
   for (const core::Step& step : run->steps) {
     std::string journaled = journal.count(step.id) ? journal[step.id] : "not run";
     auto backend = backends.ForStep(step);
-    util::Status holds = backend ? (*backend)->Holds(step) : util::Status(tl::unexpected(backend.error()));
+    util::Status holds =
+        backend ? (*backend)->Holds(step) : util::Status(tl::unexpected(backend.error()));
     if (holds) ++holding;
     if (holds && options.brief) continue;
-    std::printf("%-6s %s (journal: %s)%s%s\n", holds ? "holds" : "NO", step.id.c_str(), journaled.c_str(),
-                holds ? "" : ": ", holds ? "" : holds.error().message().c_str());
+    std::printf("%-6s %s (journal: %s)%s%s\n", holds ? "holds" : "NO", step.id.c_str(),
+                journaled.c_str(), holds ? "" : ": ", holds ? "" : holds.error().message().c_str());
   }
   std::printf("%d of %zu steps hold\n", holding, run->steps.size());
-  return holding == static_cast<int>(run->steps.size()) ? kExitOk : util::ExitCodeFor(util::ErrorCategory::kVerify);
+  return holding == static_cast<int>(run->steps.size())
+             ? kExitOk
+             : util::ExitCodeFor(util::ErrorCategory::kVerify);
 }
 
 }  // namespace
@@ -49,7 +52,9 @@ int RunVerify(const GlobalOptions& global, const VerifyOptions& options) {
 void AddVerifyCommand(CLI::App& app, GlobalOptions& global, Commands& commands) {
   auto options = std::make_shared<VerifyOptions>();
   CLI::App* sub = app.add_subcommand("verify", "whether each step of a run file holds now");
-  sub->add_option("runfile", options->run_file, "the run file")->required()->check(CLI::ExistingFile);
+  sub->add_option("runfile", options->run_file, "the run file")
+      ->required()
+      ->check(CLI::ExistingFile);
   sub->add_flag("--brief", options->brief, "list only the steps that do not hold");
   commands.push_back({sub, [&global, options] { return RunVerify(global, *options); }});
 }

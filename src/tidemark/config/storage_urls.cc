@@ -45,7 +45,7 @@ std::string ArchiveUrl(const Config& config, const Archive& archive, const std::
                        const std::string& lifecycle, const std::string& storage,
                        const std::string& partition) {
   std::string url = JoinLocation(ConnectionUrl(config, archive.connection),
-                            Render(archive, dataset, lifecycle, storage, partition));
+                                 Render(archive, dataset, lifecycle, storage, partition));
   if (url.back() != '/') url += '/';
   return url;
 }

@@ -13,7 +13,8 @@ Config Sample() {
       "  s3: { url: \"s3://bucket/base?region=eu-west-1\" }\n"
       "  db: { url: \"postgres://db1/app\" }\n"
       "archives:\n"
-      "  cold: { connection: s3, path: \"archive/{dataset}/{lifecycle}/{storage}/{partition}/\" }\n",
+      "  cold: { connection: s3, path: \"archive/{dataset}/{lifecycle}/{storage}/{partition}/\" "
+      "}\n",
       "/etc/tidemark/tidemark.yaml");
   EXPECT_TRUE(config) << config.error().message();
   return *config;

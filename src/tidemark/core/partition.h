@@ -43,18 +43,18 @@ struct Partition {
   int64_t rows = -1;               // estimated rows; -1 when unknown
   util::Instant newest_change{};   // newest modification seen (mtime)
   PartitionState state = PartitionState::kLive;
-  std::string problem;             // why the value could not be read
+  std::string problem;  // why the value could not be read
 };
 
 // A partition in the recycle bin (or kept detached).
 struct BinEntry {
-  std::string partition;           // the partition's name where it lived
-  std::string entry;               // the bin's own path or name for it
-  util::Instant removed_at{};      // when it was put in the bin
+  std::string partition;       // the partition's name where it lived
+  std::string entry;           // the bin's own path or name for it
+  util::Instant removed_at{};  // when it was put in the bin
   std::optional<TimeRange> range;
   int64_t bytes = 0;
   int64_t files = 0;
-  bool detached = false;           // kept by on_expire: detach; never purged
+  bool detached = false;  // kept by on_expire: detach; never purged
 };
 
 // A partition put back by a restore, which retention leaves alone until `until`.
@@ -70,19 +70,19 @@ struct ArchivedPartition {
   std::string lifecycle;
   std::string storage;
   std::string partition;
-  std::string location;            // the archive's URL
+  std::string location;  // the archive's URL
   std::optional<TimeRange> range;
   int64_t bytes = 0;
   int64_t files = 0;
   util::Instant archived_at{};
-  std::string source_entry;        // the bin entry it was copied from and verified against
+  std::string source_entry;  // the bin entry it was copied from and verified against
 };
 
 struct ObservedStorage {
   std::string lifecycle;
   std::string storage;
-  std::string location;            // "file:///var/lib/lake/events", "public.events"
-  bool exists = true;              // false when the location is absent (nothing to do)
+  std::string location;  // "file:///var/lib/lake/events", "public.events"
+  bool exists = true;    // false when the location is absent (nothing to do)
   std::vector<Partition> partitions;
   std::vector<BinEntry> bin;
   std::vector<std::string> notes;  // what the observer wants the user to know

@@ -23,8 +23,8 @@ namespace tidemark::core {
 enum class SpanUnit { kHour, kDay, kWeek, kMonth, kYear, kNumber };
 
 struct Span {
-  int64_t count = 1;                // how many units; always positive when parsed
-  SpanUnit unit = SpanUnit::kDay;   // kNumber: an integer width without a unit
+  int64_t count = 1;               // how many units; always positive when parsed
+  SpanUnit unit = SpanUnit::kDay;  // kNumber: an integer width without a unit
 
   bool IsTime() const { return unit != SpanUnit::kNumber; }
   bool operator==(const Span&) const = default;
@@ -42,8 +42,7 @@ int64_t ApproximateSeconds(const Span& span);
 
 // t moved by n * span. Hours move in absolute time; days and longer move the civil
 // date in `zone` and keep the wall-clock time. REQUIRES: span.IsTime().
-util::Instant AddSpan(util::Instant t, const Span& span, int64_t n,
-                      const util::TimeZone& zone);
+util::Instant AddSpan(util::Instant t, const Span& span, int64_t n, const util::TimeZone& zone);
 
 // The start of the grid cell of `span` that contains t, in `zone`: the hour, the
 // local midnight, the Monday of the week, the first of the month or of the year.

@@ -81,7 +81,8 @@ std::string RunFileToJson(const RunFile& run) {
 
 void RunFileToJson(const RunFile& run, const std::function<void(std::string_view)>& sink) {
   std::string out;
-  auto field = [&out](const char* indent, const char* key, std::string_view value, bool last = false) {
+  auto field = [&out](const char* indent, const char* key, std::string_view value,
+                      bool last = false) {
     out += indent;
     AppendQuoted(out, key);
     out += ": ";

@@ -24,26 +24,26 @@ namespace tidemark::core {
 
 // Step actions. The names are what run files hold.
 namespace action {
-inline constexpr const char kCheckArchive[] = "check_archive";          // preflight: archive writable
-inline constexpr const char kHidePartition[] = "hide_partition";        // out of readers' sight
-inline constexpr const char kCopyToArchive[] = "copy_to_archive";       // copy + manifest
-inline constexpr const char kVerifyArchive[] = "verify_archive";        // re-read, compare sha256
-inline constexpr const char kPurgeRecycled[] = "purge_recycled";        // delete from the bin
-inline constexpr const char kRestoreFromBin[] = "restore_from_bin";     // bin -> place
+inline constexpr const char kCheckArchive[] = "check_archive";       // preflight: archive writable
+inline constexpr const char kHidePartition[] = "hide_partition";     // out of readers' sight
+inline constexpr const char kCopyToArchive[] = "copy_to_archive";    // copy + manifest
+inline constexpr const char kVerifyArchive[] = "verify_archive";     // re-read, compare sha256
+inline constexpr const char kPurgeRecycled[] = "purge_recycled";     // delete from the bin
+inline constexpr const char kRestoreFromBin[] = "restore_from_bin";  // bin -> place
 inline constexpr const char kRestoreFromArchive[] = "restore_from_archive";  // archive -> place
 }  // namespace action
 
 struct Step {
-  int seq = 0;                 // steps run in seq order; equal seqs in any order
-  std::string id;              // unique in the run: "raw/landing/dt=2024-01-05/hide_partition"
+  int seq = 0;     // steps run in seq order; equal seqs in any order
+  std::string id;  // unique in the run: "raw/landing/dt=2024-01-05/hide_partition"
   std::string lifecycle;
   std::string storage;
-  std::string system;          // "lake", "postgres", …
-  std::string action;          // one of core::action
-  std::string partition;       // empty for storage-wide steps
+  std::string system;                         // "lake", "postgres", …
+  std::string action;                         // one of core::action
+  std::string partition;                      // empty for storage-wide steps
   std::map<std::string, std::string> params;  // what the backend needs, no secrets
-  std::string command;         // rendered for review
-  std::string about;           // why this step exists
+  std::string command;                        // rendered for review
+  std::string about;                          // why this step exists
 
   // A param's value, or "" when absent.
   const std::string& Param(const std::string& name) const;
@@ -55,7 +55,7 @@ inline constexpr const char kRunFormat[] = "tidemark-run/1";
 
 struct RunFile {
   std::string format = kRunFormat;
-  std::string run_id;          // unique; names the run in the journal
+  std::string run_id;             // unique; names the run in the journal
   std::string kind = "archival";  // "archival" or "restore"
   std::string dataset;
   std::string system;          // of the dataset's storages ("lake"; "mixed" if several)

@@ -55,7 +55,9 @@ class Worker {
 class DatasetLock {
  public:
   DatasetLock(state::StateStore& state, std::string dataset)
-      : state_(state), dataset_(std::move(dataset)), holder_(state::ThisProcess(NewRunId(util::Now()))) {}
+      : state_(state),
+        dataset_(std::move(dataset)),
+        holder_(state::ThisProcess(NewRunId(util::Now()))) {}
   ~DatasetLock() {
     if (held_) (void)state_.ReleaseLock(dataset_, holder_.run_id);
   }
@@ -92,12 +94,14 @@ void Worker::ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcom
 util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutcome& outcome) {
   const std::string runs = RunsDirectory(config_);
   if (!options_.force_run && !options_.plan_only) {
-    auto planned_for = options_.now_given ? std::optional<util::Instant>(options_.now) : std::nullopt;
+    auto planned_for =
+        options_.now_given ? std::optional<util::Instant>(options_.now) : std::nullopt;
     if (auto reusable = FindReusableRun(runs, dataset.name, "archival", util::Now(), planned_for)) {
       outcome.reused = true;
       outcome.run_file = reusable->path;
       outcome.run = std::move(reusable->run);
-      reporter_.Note(dataset.name, "reusing " + reusable->path + " written within the hour (--force-run plans anew)");
+      reporter_.Note(dataset.name, "reusing " + reusable->path +
+                                       " written within the hour (--force-run plans anew)");
       Execute(outcome.run, outcome.run_file, outcome);
       return {};
     }
@@ -162,14 +166,17 @@ void RunParallel(size_t count, int jobs, Task task) {
     for (size_t i = next++; i < count; i = next++) task(i);
   };
   std::vector<std::thread> threads;
-  for (int j = 1; j < std::max(1, jobs) && static_cast<size_t>(j) < count; ++j) threads.emplace_back(work);
+  for (int j = 1; j < std::max(1, jobs) && static_cast<size_t>(j) < count; ++j)
+    threads.emplace_back(work);
   work();
   for (std::thread& thread : threads) thread.join();
 }
 
 }  // namespace
 
-std::string RunsDirectory(const config::Config& config) { return config.ResolvePath(config.runs_dir); }
+std::string RunsDirectory(const config::Config& config) {
+  return config.ResolvePath(config.runs_dir);
+}
 
 util::Status RenderSteps(BackendPool& backends, std::vector<core::Step>& steps) {
   for (core::Step& step : steps) {
@@ -213,15 +220,19 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
   for (const std::string& path : options.run_files) {
     auto run = ReadRunFile(path);
     std::string dataset = run ? run->dataset : path;
-    auto it = std::find_if(run_groups.begin(), run_groups.end(), [&](auto& g) { return g.first == dataset; });
-    if (it == run_groups.end()) run_groups.push_back({dataset, {path}});
-    else it->second.push_back(path);
+    auto it = std::find_if(run_groups.begin(), run_groups.end(),
+                           [&](auto& g) { return g.first == dataset; });
+    if (it == run_groups.end())
+      run_groups.push_back({dataset, {path}});
+    else
+      it->second.push_back(path);
   }
   std::vector<const config::Dataset*> datasets;
   if (options.run_files.empty()) {
     for (const config::Dataset& dataset : config.datasets) {
       bool wanted = options.datasets.empty() ||
-                    std::find(options.datasets.begin(), options.datasets.end(), dataset.name) != options.datasets.end();
+                    std::find(options.datasets.begin(), options.datasets.end(), dataset.name) !=
+                        options.datasets.end();
       if (wanted) datasets.push_back(&dataset);
     }
   }
@@ -229,8 +240,10 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
   outcomes.resize(count);
   RunParallel(count, options.jobs, [&](size_t i) {
     Worker worker(config, options, reporter, *zone);
-    if (options.run_files.empty()) worker.ApplyDataset(*datasets[i], outcomes[i]);
-    else worker.ApplyRunFiles(run_groups[i].first, run_groups[i].second, outcomes[i]);
+    if (options.run_files.empty())
+      worker.ApplyDataset(*datasets[i], outcomes[i]);
+    else
+      worker.ApplyRunFiles(run_groups[i].first, run_groups[i].second, outcomes[i]);
   });
   return outcomes;
 }

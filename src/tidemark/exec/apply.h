@@ -32,10 +32,10 @@ struct ApplyOptions {
 
 struct DatasetOutcome {
   std::string dataset;
-  std::string run_file;                // empty when there was nothing to do
-  bool reused = false;                 // an existing run file was picked up
-  core::RunFile run;                   // what was planned or picked up
-  std::vector<std::string> notes;      // the planner's notes
+  std::string run_file;            // empty when there was nothing to do
+  bool reused = false;             // an existing run file was picked up
+  core::RunFile run;               // what was planned or picked up
+  std::vector<std::string> notes;  // the planner's notes
   RunTally tally;
   std::optional<util::Error> error;
 };

@@ -21,7 +21,8 @@ std::string BlockKey(const core::Step& step) {
 }
 
 bool IsBlocked(const std::set<std::string>& blocked, const core::Step& step) {
-  return blocked.count(BlockKey(step)) > 0 || blocked.count(step.lifecycle + "/" + step.storage + "/") > 0;
+  return blocked.count(BlockKey(step)) > 0 ||
+         blocked.count(step.lifecycle + "/" + step.storage + "/") > 0;
 }
 
 std::optional<core::TimeRange> RangeOf(const core::Step& step) {
@@ -59,8 +60,13 @@ util::Result<backend::Backend*> BackendPool::ForStep(const core::Step& step) {
 
 Executor::Executor(const config::Config& config, state::StateStore& state, BackendPool& backends,
                    Reporter& reporter, int step_jobs)
-    : config_(config), state_(state), backends_(backends), reporter_(reporter), step_jobs_(step_jobs) {
-  if (step_jobs_ <= 0) step_jobs_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    : config_(config),
+      state_(state),
+      backends_(backends),
+      reporter_(reporter),
+      step_jobs_(step_jobs) {
+  if (step_jobs_ <= 0)
+    step_jobs_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
@@ -156,7 +162,8 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
   util::Failpoint("step.before");
   reporter_.StepStarted(run, step);
   auto started = std::chrono::steady_clock::now();
-  const std::string progress_key = worker == 0 ? run.dataset : run.dataset + "#" + std::to_string(worker);
+  const std::string progress_key =
+      worker == 0 ? run.dataset : run.dataset + "#" + std::to_string(worker);
   backend::StepContext context{&reporter_.ProgressFor(progress_key), run.run_id};
   util::Status status;
   auto found = backends.ForStep(step);
@@ -167,10 +174,12 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
   }
   if (status) status = RecordEffects(run, step);
   util::Failpoint("step.executed");
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   reporter_.StepFinished(run, step, status, seconds);
   if (!status) {
-    (void)Journal([run_id = run.run_id, id = step.id, message = status.error().message()](state::StateStore& s) {
+    (void)Journal([run_id = run.run_id, id = step.id,
+                   message = status.error().message()](state::StateStore& s) {
       return s.RecordStep(run_id, id, "failed", message);
     });
     return status;
@@ -185,7 +194,8 @@ util::Status Executor::ExecuteStep(const core::RunFile& run, const core::Step& s
 // What the state store must remember once a step succeeded.
 util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step& step) {
   if (step.action == core::action::kVerifyArchive) {
-    core::ArchivedPartition archived{step.lifecycle, step.storage, step.partition, step.Param("archive")};
+    core::ArchivedPartition archived{step.lifecycle, step.storage, step.partition,
+                                     step.Param("archive")};
     archived.range = RangeOf(step);
     archived.bytes = step.IntParam("bytes");
     archived.files = step.IntParam("files");
@@ -201,7 +211,8 @@ util::Status Executor::RecordEffects(const core::RunFile& run, const core::Step&
     auto until = util::ParseInstant(step.Param("hold_until"));
     if (!until) return util::StepError("step " + step.id + ": unreadable hold_until");
     core::Hold hold{step.lifecycle, step.storage, step.partition, *until};
-    return Journal([dataset = run.dataset, hold](state::StateStore& s) { return s.AddHold(dataset, hold); });
+    return Journal(
+        [dataset = run.dataset, hold](state::StateStore& s) { return s.AddHold(dataset, hold); });
   }
   return {};
 }

@@ -1,6 +1,7 @@
 // The executor: runs the steps of a run file in seq order, journaling each outcome in
-// the state store (one short transaction per step), so that applying the same run file again after a crash skips what is done and
-// lets each unfinished step check its postcondition and redo what is missing.
+// the state store (one short transaction per step), so that applying the same run file again after
+// a crash skips what is done and lets each unfinished step check its postcondition and redo what is
+// missing.
 //
 // Steps with the same seq are independent (DESIGN.md): they run on up to `step_jobs`
 // threads at once, each with its own backends. A failed step blocks the later steps of
@@ -34,7 +35,7 @@ struct RunTally {
   int done_before = 0;  // skipped: journaled as done by an earlier attempt
   int executed = 0;
   int failed = 0;
-  int blocked = 0;      // skipped because an earlier step of their partition failed
+  int blocked = 0;  // skipped because an earlier step of their partition failed
 };
 
 // Backends by connection name, opened on first use.
@@ -78,7 +79,7 @@ class Executor {
 
   const config::Config& config_;
   state::StateStore& state_;
-  std::mutex state_mutex_;            // guards state_ and pending_
+  std::mutex state_mutex_;  // guards state_ and pending_
   std::vector<Record> pending_;
   BackendPool& backends_;
   Reporter& reporter_;

@@ -19,16 +19,21 @@ class Reporter {
   virtual void RunStarted(const core::RunFile& run, const std::string& path, bool resumed) {
     (void)run, (void)path, (void)resumed;
   }
-  virtual void StepSkipped(const core::RunFile& run, const core::Step& step, const std::string& why) {
+  virtual void StepSkipped(const core::RunFile& run, const core::Step& step,
+                           const std::string& why) {
     (void)run, (void)step, (void)why;
   }
-  virtual void StepStarted(const core::RunFile& run, const core::Step& step) { (void)run, (void)step; }
+  virtual void StepStarted(const core::RunFile& run, const core::Step& step) {
+    (void)run, (void)step;
+  }
   virtual void StepFinished(const core::RunFile& run, const core::Step& step,
                             const util::Status& status, double seconds) {
     (void)run, (void)step, (void)status, (void)seconds;
   }
   // Something the user should know about a dataset.
-  virtual void Note(const std::string& dataset, const std::string& text) { (void)dataset, (void)text; }
+  virtual void Note(const std::string& dataset, const std::string& text) {
+    (void)dataset, (void)text;
+  }
   // Where long steps report progress. Called from the worker doing the step.
   virtual util::Progress& ProgressFor(const std::string& dataset) {
     (void)dataset;

@@ -19,10 +19,11 @@ util::Status CheckArchiveExists(const core::Step& step, const std::string& datas
                            ": it is not in the recycle bin and there is no archive at " + url);
 }
 
-util::Status Restore(const config::Config& config, const RestoreOptions& options, Reporter& reporter,
-                     DatasetOutcome& outcome) {
+util::Status Restore(const config::Config& config, const RestoreOptions& options,
+                     Reporter& reporter, DatasetOutcome& outcome) {
   const config::Dataset* dataset = config.FindDataset(options.dataset);
-  if (dataset == nullptr) return util::ConfigError("no dataset \"" + options.dataset + "\" in " + config.path);
+  if (dataset == nullptr)
+    return util::ConfigError("no dataset \"" + options.dataset + "\" in " + config.path);
   TM_TRY_ASSIGN(auto zone, util::TimeZone::Load(config.timezone));
   TM_TRY_ASSIGN(auto state, state::OpenStateStore(config.state, config.base_dir));
   const util::Instant now = util::Now();
@@ -37,8 +38,8 @@ util::Status Restore(const config::Config& config, const RestoreOptions& options
 
   BackendPool backends(config);
   TM_TRY_ASSIGN(auto observed, ObserveDataset(config, *dataset, backends, *state, zone));
-  plan::RestoreRequest request{&config, dataset, &observed, options.partition, options.lifecycle,
-                               options.to, options.source};
+  plan::RestoreRequest request{&config,           dataset,    &observed,     options.partition,
+                               options.lifecycle, options.to, options.source};
   TM_TRY_ASSIGN(plan::Plan plan, plan::PlanRestore(request));
   for (core::Step& step : plan.steps) {
     if (options.to.empty()) {

@@ -17,8 +17,8 @@ namespace tidemark::exec {
 struct RestoreOptions {
   std::string dataset;
   std::string partition;
-  std::string lifecycle;   // empty: the one that has a copy
-  std::string to;          // empty: back in place; else a location URL
+  std::string lifecycle;  // empty: the one that has a copy
+  std::string to;         // empty: back in place; else a location URL
   plan::RestoreSource source = plan::RestoreSource::kAuto;
   core::Span hold{7, core::SpanUnit::kDay};  // retention leaves it alone this long
 };

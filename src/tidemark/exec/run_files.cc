@@ -1,15 +1,15 @@
 #include "tidemark/exec/run_files.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tidemark/util/strings.h"
 
@@ -23,7 +23,8 @@ util::Status MakeDirectories(const std::string& path) {
     dir += part + "/";
     if (part.empty()) continue;
     if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-      return util::StepError("cannot create the runs directory " + dir + ": " + std::strerror(errno));
+      return util::StepError("cannot create the runs directory " + dir + ": " +
+                             std::strerror(errno));
     }
   }
   return {};
@@ -60,7 +61,8 @@ util::Result<std::string> WriteTemporary(const std::string& directory, const cor
 
 // Whether the hour in a run file's name ("…_2026112110_run_file.json") is this hour or
 // the one before, so that a file written within the last hour may be in it.
-bool NamedWithinTheHour(const std::string& name, const std::string& marker, util::Instant wall_now) {
+bool NamedWithinTheHour(const std::string& name, const std::string& marker,
+                        util::Instant wall_now) {
   size_t at = name.find(marker) + marker.size();
   std::string hour = name.substr(at, 10);
   return hour == util::FormatCompactUtc(wall_now, "%Y%m%d%H") ||
@@ -113,7 +115,8 @@ std::optional<ReusableRun> FindReusableRun(const std::string& directory, const s
     if (!run || run->dataset != dataset || run->kind != kind) continue;
     if (run->created_at > wall_now || wall_now - run->created_at >= std::chrono::hours(1)) continue;
     if (planned_for && run->now != *planned_for) continue;
-    if (!best || run->created_at > best->run.created_at) best = ReusableRun{directory + "/" + name, *run};
+    if (!best || run->created_at > best->run.created_at)
+      best = ReusableRun{directory + "/" + name, *run};
   }
   closedir(dir);
   return best;

@@ -1,15 +1,17 @@
 #include "tidemark/exec/terminal_progress.h"
 
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace tidemark::exec {
 namespace {
 
 TEST(DescribeProgress, SaysDoneTotalRateAndTimeLeft) {
-  EXPECT_EQ(DescribeProgress(int64_t{10} << 20, int64_t{40} << 20, 2.0), "10 MiB / 40 MiB  5.0 MiB/s  ETA 6s");
-  EXPECT_EQ(DescribeProgress(int64_t{40} << 20, int64_t{40} << 20, 2.0), "40 MiB / 40 MiB  20 MiB/s");
+  EXPECT_EQ(DescribeProgress(int64_t{10} << 20, int64_t{40} << 20, 2.0),
+            "10 MiB / 40 MiB  5.0 MiB/s  ETA 6s");
+  EXPECT_EQ(DescribeProgress(int64_t{40} << 20, int64_t{40} << 20, 2.0),
+            "40 MiB / 40 MiB  20 MiB/s");
   EXPECT_EQ(DescribeProgress(512, 0, 0), "512 B");
 }
 

@@ -24,8 +24,8 @@ struct StorageContext {
   int base_seq;  // seq of this lifecycle order's first phase
 };
 
-Step MakeStep(const StorageContext& c, Phase phase, const char* action, const std::string& partition,
-              std::string about) {
+Step MakeStep(const StorageContext& c, Phase phase, const char* action,
+              const std::string& partition, std::string about) {
   Step step;
   step.seq = c.base_seq + phase;
   step.lifecycle = c.lifecycle->name;
@@ -70,15 +70,16 @@ void SetRange(Step& step, const std::optional<core::TimeRange>& range) {
 }
 
 std::string DescribeSize(int64_t bytes, int64_t files) {
-  return util::HumanBytes(bytes) + " in " + std::to_string(files) + (files == 1 ? " file" : " files");
+  return util::HumanBytes(bytes) + " in " + std::to_string(files) +
+         (files == 1 ? " file" : " files");
 }
 
 // Copy and verify steps for a partition's files at `source` (its bin entry). Bin
 // entries (not this run's hides) carry their entry in the id, which stays unique.
 void PlanArchive(const StorageContext& c, const Step& source, bool from_bin_entry, Plan& plan) {
   const std::string archive = ArchiveFor(c, source.partition);
-  const std::string subject =
-      c.lifecycle->name + "/" + c.storage->name + "/" + (from_bin_entry ? source.params.at("bin") : source.partition) + "/";
+  const std::string subject = c.lifecycle->name + "/" + c.storage->name + "/" +
+                              (from_bin_entry ? source.params.at("bin") : source.partition) + "/";
   Step copy = MakeStep(c, kCopyPhase, core::action::kCopyToArchive, source.partition,
                        "copy the files to the archive with their mtimes, then write "
                        "manifest.json with the sha256 of every file");
@@ -126,7 +127,8 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
 
 bool HasVerifiedArchive(const StorageContext& c, const core::BinEntry& entry) {
   for (const core::ArchivedPartition& a : c.request->observed->archived) {
-    if (a.lifecycle == c.lifecycle->name && a.storage == c.storage->name && a.source_entry == entry.entry) {
+    if (a.lifecycle == c.lifecycle->name && a.storage == c.storage->name &&
+        a.source_entry == entry.entry) {
       return true;
     }
   }
@@ -170,7 +172,8 @@ std::vector<const core::Partition*> ExpiredPartitions(const StorageContext& c, P
   for (const core::Partition& partition : c.observed->partitions) {
     if (!partition.range || partition.range->end > cutoff) continue;
     if (IsHeld(c, partition.name)) {
-      plan.notes.push_back("partition " + partition.name + " is past retention but held after a restore");
+      plan.notes.push_back("partition " + partition.name +
+                           " is past retention but held after a restore");
       continue;
     }
     expired.push_back(&partition);
@@ -193,9 +196,9 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
   Plan storage_plan;
   for (const core::Partition* partition : expired) PlanExpiry(c, *partition, storage_plan);
   PlanBinEntries(c, storage_plan);
-  const bool copies = std::any_of(storage_plan.steps.begin(), storage_plan.steps.end(), [](const Step& s) {
-    return s.action == core::action::kCopyToArchive;
-  });
+  const bool copies =
+      std::any_of(storage_plan.steps.begin(), storage_plan.steps.end(),
+                  [](const Step& s) { return s.action == core::action::kCopyToArchive; });
   if (copies) {
     Step check = MakeStep(c, kCheckPhase, core::action::kCheckArchive, "",
                           "make sure the archive can be written before anything is moved");
@@ -209,7 +212,8 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
 }
 
 const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,
-                                          const std::string& lifecycle, const std::string& storage) {
+                                          const std::string& lifecycle,
+                                          const std::string& storage) {
   for (const core::ObservedStorage& s : observed.storages) {
     if (s.lifecycle == lifecycle && s.storage == storage) return &s;
   }
@@ -226,17 +230,21 @@ util::Instant ExpiryCutoff(const config::Dataset& dataset, util::Instant now,
 Plan PlanDataset(const PlanRequest& request) {
   Plan plan;
   std::set<int> orders;
-  for (const config::Lifecycle& lifecycle : request.dataset->lifecycles) orders.insert(lifecycle.order);
+  for (const config::Lifecycle& lifecycle : request.dataset->lifecycles)
+    orders.insert(lifecycle.order);
   std::map<int, int> group_of;
   for (int order : orders) group_of[order] = static_cast<int>(group_of.size());
   for (const config::Lifecycle& lifecycle : request.dataset->lifecycles) {
     for (const config::Storage& storage : lifecycle.storages) {
-      const core::ObservedStorage* observed = FindObserved(*request.observed, lifecycle.name, storage.name);
+      const core::ObservedStorage* observed =
+          FindObserved(*request.observed, lifecycle.name, storage.name);
       if (observed == nullptr || !observed->exists) {
-        if (observed != nullptr) plan.notes.insert(plan.notes.end(), observed->notes.begin(), observed->notes.end());
+        if (observed != nullptr)
+          plan.notes.insert(plan.notes.end(), observed->notes.begin(), observed->notes.end());
         continue;
       }
-      StorageContext c{&request, &lifecycle, &storage, observed, group_of[lifecycle.order] * kPhases};
+      StorageContext c{&request, &lifecycle, &storage, observed,
+                       group_of[lifecycle.order] * kPhases};
       PlanStorage(c, plan);
     }
   }

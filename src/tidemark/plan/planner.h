@@ -52,9 +52,9 @@ struct RestoreRequest {
   const config::Config* config = nullptr;
   const config::Dataset* dataset = nullptr;
   const core::ObservedDataset* observed = nullptr;
-  std::string partition;             // its name, e.g. "dt=2024-01-05"
-  std::string lifecycle;             // empty: the only one that has the partition
-  std::string to;                    // empty: back in its place; else a location URL
+  std::string partition;                        // its name, e.g. "dt=2024-01-05"
+  std::string lifecycle;                        // empty: the only one that has the partition
+  std::string to;                               // empty: back in its place; else a location URL
   RestoreSource source = RestoreSource::kAuto;  // auto: the bin when it is there
 };
 

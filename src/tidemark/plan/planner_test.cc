@@ -325,7 +325,8 @@ TEST(PlanDataset, BinEntriesArePurgedOnceRecycleDaysHavePassedWithTheArchiveToCh
       Recycled("dt=2024-01-11", "20240223T000001Z", "2024-02-23T00:00:01Z"),  // a second short
       Recycled("dt=2024-01-01", "20240201T000000Z", "2024-02-01T00:00:00Z"),  // long ago
   };
-  for (const core::BinEntry& entry : observed.storages[0].bin) observed.archived.push_back(VerifiedFrom(entry));
+  for (const core::BinEntry& entry : observed.storages[0].bin)
+    observed.archived.push_back(VerifiedFrom(entry));
   const Plan plan = PlanFor(config, observed, kNow);
   EXPECT_THAT(
       Lines(plan),
@@ -556,24 +557,27 @@ TEST(PlanDataset, ABinEntryWithoutAVerifiedArchiveIsArchivedBeforeItCanBePurged)
   // A run hid dt=2024-01-01 and stopped; its run file was never applied again.
   const config::Config config = Parse(EventsConfig(kArchiveKeys));
   core::ObservedDataset observed = EventsObserved({});
-  observed.storages[0].bin = {Recycled("dt=2024-01-01", "20240201T000000Z", "2024-02-01T00:00:00Z")};
+  observed.storages[0].bin = {
+      Recycled("dt=2024-01-01", "20240201T000000Z", "2024-02-01T00:00:00Z")};
   core::ArchivedPartition other = VerifiedFrom(observed.storages[0].bin[0]);
   other.source_entry = "_tidemark/recycle/20230101T000000Z/dt=2024-01-01";  // an older removal
   observed.archived = {other};
-  EXPECT_THAT(Lines(PlanFor(config, observed, kNow)),
-              ElementsAre("0 check_archive main/main/check_archive",
-                          "2 copy_to_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
-                          "copy_to_archive",
-                          "3 verify_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
-                          "verify_archive",
-                          "4 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
-                          "purge_recycled"));
+  EXPECT_THAT(
+      Lines(PlanFor(config, observed, kNow)),
+      ElementsAre("0 check_archive main/main/check_archive",
+                  "2 copy_to_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "copy_to_archive",
+                  "3 verify_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "verify_archive",
+                  "4 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "purge_recycled"));
 }
 
 TEST(PlanDataset, DroppingDatasetsNeverArchiveTheirBin) {
   const config::Config config = Parse(EventsConfig("    on_expire: drop\n    recycle_days: 7\n"));
   core::ObservedDataset observed = EventsObserved({});
-  observed.storages[0].bin = {Recycled("dt=2024-01-01", "20240224T000000Z", "2024-02-24T00:00:00Z")};
+  observed.storages[0].bin = {
+      Recycled("dt=2024-01-01", "20240224T000000Z", "2024-02-24T00:00:00Z")};
   EXPECT_THAT(PlanFor(config, observed, kNow).steps, IsEmpty());
 }
 

@@ -14,13 +14,14 @@ struct Candidate {
   const config::Lifecycle* lifecycle = nullptr;
   const config::Storage* storage = nullptr;
   const core::ObservedStorage* observed = nullptr;
-  const core::BinEntry* bin = nullptr;          // newest bin entry of the partition
+  const core::BinEntry* bin = nullptr;  // newest bin entry of the partition
   const core::ArchivedPartition* archived = nullptr;
-  bool live = false;                            // the partition is in place now
+  bool live = false;  // the partition is in place now
 };
 
 const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,
-                                          const std::string& lifecycle, const std::string& storage) {
+                                          const std::string& lifecycle,
+                                          const std::string& storage) {
   for (const core::ObservedStorage& s : observed.storages) {
     if (s.lifecycle == lifecycle && s.storage == storage) return &s;
   }
@@ -63,12 +64,14 @@ util::Result<Candidate> Choose(const RestoreRequest& r) {
       }
     }
   }
-  if (!r.lifecycle.empty() && std::find(lifecycles.begin(), lifecycles.end(), r.lifecycle) == lifecycles.end()) {
+  if (!r.lifecycle.empty() &&
+      std::find(lifecycles.begin(), lifecycles.end(), r.lifecycle) == lifecycles.end()) {
     return util::ConfigError("dataset " + r.dataset->name + " has no lifecycle \"" + r.lifecycle +
                              "\" (it has: " + util::Join(lifecycles, ", ") + ")");
   }
   if (found.empty()) {
-    return util::ConfigError("no copy of partition " + r.partition + " of dataset " + r.dataset->name +
+    return util::ConfigError("no copy of partition " + r.partition + " of dataset " +
+                             r.dataset->name +
                              " was found in a recycle bin or the archive records");
   }
   if (found.size() > 1) {
@@ -86,8 +89,8 @@ std::string ArchiveOf(const RestoreRequest& r, const Candidate& c) {
   const config::Archive* archive =
       r.dataset->archive_to.empty() ? nullptr : r.config->FindArchive(r.dataset->archive_to);
   if (archive == nullptr) return "";
-  return config::ArchiveUrl(*r.config, *archive, r.dataset->name, c.lifecycle->name, c.storage->name,
-                            r.partition);
+  return config::ArchiveUrl(*r.config, *archive, r.dataset->name, c.lifecycle->name,
+                            c.storage->name, r.partition);
 }
 
 }  // namespace
@@ -99,9 +102,10 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
   const std::string target = r.to.empty() ? location : r.to;
   const std::string family = config::StorageFamily(location);
   if (config::StorageFamily(target) != family) {
-    return util::ConfigError("cannot restore partition " + r.partition + " of " + location + " to " +
-                             target + ": a restore stays within one storage family (" + family +
-                             " data goes to a " + (family == "lake" ? "file:// or s3:// location" : family + " database") + ")");
+    return util::ConfigError(
+        "cannot restore partition " + r.partition + " of " + location + " to " + target +
+        ": a restore stays within one storage family (" + family + " data goes to a " +
+        (family == "lake" ? "file:// or s3:// location" : family + " database") + ")");
   }
   if (r.to.empty() && c.live) {
     return util::ConfigError("partition " + r.partition + " is live in " + location +
@@ -111,8 +115,9 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
   const std::string archive = ArchiveOf(r, c);
   if (!use_bin && (r.source == RestoreSource::kBin || archive.empty())) {
     return util::ConfigError("partition " + r.partition + " of dataset " + r.dataset->name +
-                             (r.source == RestoreSource::kBin ? " is not in the recycle bin"
-                                                              : " has no recycle bin entry and no archive"));
+                             (r.source == RestoreSource::kBin
+                                  ? " is not in the recycle bin"
+                                  : " has no recycle bin entry and no archive"));
   }
   core::Step step;
   step.seq = 0;

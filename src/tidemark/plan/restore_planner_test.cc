@@ -169,7 +169,8 @@ TEST(PlanRestore, ADetachedPartitionIsPutBackFromTheDetachedArea) {
   observed.storages[0].bin = {detached};
   auto plan = Restore(config, observed);
   ASSERT_TRUE(plan) << plan.error().message();
-  EXPECT_THAT(Lines(*plan), ElementsAre("0 restore_from_bin main/main/dt=2024-01-29/restore_from_bin"));
+  EXPECT_THAT(Lines(*plan),
+              ElementsAre("0 restore_from_bin main/main/dt=2024-01-29/restore_from_bin"));
   EXPECT_EQ(plan->steps[0].params.at("bin"), detached.entry);
 }
 

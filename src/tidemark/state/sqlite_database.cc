@@ -30,7 +30,8 @@ int Bind(sqlite3_stmt* stmt, int index, const Value& value) {
   }
   if (std::holds_alternative<std::string>(value)) {
     const std::string& text = std::get<std::string>(value);
-    return sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
+                             SQLITE_TRANSIENT);
   }
   return sqlite3_bind_null(stmt, index);
 }
@@ -62,7 +63,8 @@ util::Result<std::unique_ptr<Database>> Database::Open(const std::string& path) 
   }
   sqlite3_busy_timeout(handle->db, 10000);
   std::unique_ptr<Database> database(new Database(std::move(handle)));
-  TM_TRY(database->Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  TM_TRY(database->Execute(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return database;
 }
 
@@ -76,18 +78,22 @@ util::Status Database::Execute(const std::string& sql) {
   return {};
 }
 
-util::Result<std::vector<Row>> Database::Query(const std::string& sql, const std::vector<Value>& params) {
+util::Result<std::vector<Row>> Database::Query(const std::string& sql,
+                                               const std::vector<Value>& params) {
   Statement statement;
   if (sqlite3_prepare_v2(handle_->db, sql.c_str(), -1, &statement.stmt, nullptr) != SQLITE_OK) {
-    return tl::unexpected(SqliteError(handle_->db, "cannot prepare " + sql.substr(0, 60), handle_->path));
+    return tl::unexpected(
+        SqliteError(handle_->db, "cannot prepare " + sql.substr(0, 60), handle_->path));
   }
-  for (size_t i = 0; i < params.size(); ++i) Bind(statement.stmt, static_cast<int>(i + 1), params[i]);
+  for (size_t i = 0; i < params.size(); ++i)
+    Bind(statement.stmt, static_cast<int>(i + 1), params[i]);
   std::vector<Row> rows;
   while (true) {
     int rc = sqlite3_step(statement.stmt);
     if (rc == SQLITE_DONE) return rows;
     if (rc != SQLITE_ROW) {
-      return tl::unexpected(SqliteError(handle_->db, "cannot run " + sql.substr(0, 60), handle_->path));
+      return tl::unexpected(
+          SqliteError(handle_->db, "cannot run " + sql.substr(0, 60), handle_->path));
     }
     Row row;
     int columns = sqlite3_column_count(statement.stmt);

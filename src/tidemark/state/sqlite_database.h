@@ -30,7 +30,8 @@ class Database {
   // Runs one or more statements without parameters.
   util::Status Execute(const std::string& sql);
   // Runs one statement with parameters bound to ?1, ?2, …, returning its rows.
-  util::Result<std::vector<Row>> Query(const std::string& sql, const std::vector<Value>& params = {});
+  util::Result<std::vector<Row>> Query(const std::string& sql,
+                                       const std::vector<Value>& params = {});
   // Rows changed by the last statement.
   int64_t Changes() const;
 

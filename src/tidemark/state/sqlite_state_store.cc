@@ -1,10 +1,10 @@
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <fstream>
 #include <sstream>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tidemark/state/sqlite_database.h"
 #include "tidemark/state/state_store.h"
@@ -67,7 +67,8 @@ util::Status MakeParentDirectories(const std::string& path) {
     dir += part + "/";
     if (part.empty()) continue;
     if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-      return util::Fail(util::ErrorCategory::kConnect, "cannot create " + dir + " for the state store");
+      return util::Fail(util::ErrorCategory::kConnect,
+                        "cannot create " + dir + " for the state store");
     }
   }
   return {};
@@ -78,8 +79,9 @@ class SqliteStateStore : public StateStore {
   explicit SqliteStateStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
 
   util::Status Migrate() {
-    TM_TRY(db_->Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                        "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+    TM_TRY(
+        db_->Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
     TM_TRY(db_->Execute("BEGIN IMMEDIATE"));
     auto status = ApplyMissing();
     TM_TRY(db_->Execute(status ? "COMMIT" : "ROLLBACK"));
@@ -99,10 +101,11 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Status BeginRun(const RunRecord& run) override {
-    return Run("INSERT INTO runs (run_id, dataset, kind, run_file, started_at, status)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, 'running')"
-               " ON CONFLICT(run_id) DO UPDATE SET status = 'running', finished_at = NULL",
-               {run.run_id, run.dataset, run.kind, run.run_file, Seconds(run.started_at)});
+    return Run(
+        "INSERT INTO runs (run_id, dataset, kind, run_file, started_at, status)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 'running')"
+        " ON CONFLICT(run_id) DO UPDATE SET status = 'running', finished_at = NULL",
+        {run.run_id, run.dataset, run.kind, run.run_file, Seconds(run.started_at)});
   }
 
   util::Status FinishRun(const std::string& run_id, const std::string& status) override {
@@ -117,8 +120,8 @@ class SqliteStateStore : public StateStore {
                                         {dataset, int64_t{limit}}));
     std::vector<RunRecord> runs;
     for (const Row& r : rows) {
-      runs.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), FromSeconds(AsInt(r[4])),
-                      AsText(r[5])});
+      runs.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]),
+                      FromSeconds(AsInt(r[4])), AsText(r[5])});
     }
     return runs;
   }
@@ -126,16 +129,18 @@ class SqliteStateStore : public StateStore {
   util::Status RecordStep(const std::string& run_id, const std::string& step_id,
                           const std::string& status, const std::string& message) override {
     const int64_t attempt = 1;  // each record closes one attempt
-    return Run("INSERT INTO steps (run_id, step_id, status, message, at, attempts)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-               " ON CONFLICT(run_id, step_id) DO UPDATE SET status = ?3, message = ?4, at = ?5,"
-               " attempts = attempts + ?6",
-               {run_id, step_id, status, message, Seconds(util::Now()), attempt});
+    return Run(
+        "INSERT INTO steps (run_id, step_id, status, message, at, attempts)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT(run_id, step_id) DO UPDATE SET status = ?3, message = ?4, at = ?5,"
+        " attempts = attempts + ?6",
+        {run_id, step_id, status, message, Seconds(util::Now()), attempt});
   }
 
   util::Result<std::vector<StepRecord>> Steps(const std::string& run_id) override {
     TM_TRY_ASSIGN(auto rows, db_->Query("SELECT run_id, step_id, status, message, at, attempts"
-                                        " FROM steps WHERE run_id = ?1", {run_id}));
+                                        " FROM steps WHERE run_id = ?1",
+                                        {run_id}));
     std::vector<StepRecord> steps;
     for (const Row& r : rows) {
       steps.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]),
@@ -145,8 +150,9 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Result<std::set<std::string>> DoneSteps(const std::string& run_id) override {
-    TM_TRY_ASSIGN(auto rows, db_->Query("SELECT step_id FROM steps WHERE run_id = ?1 AND status = 'done'",
-                                        {run_id}));
+    TM_TRY_ASSIGN(
+        auto rows,
+        db_->Query("SELECT step_id FROM steps WHERE run_id = ?1 AND status = 'done'", {run_id}));
     std::set<std::string> done;
     for (const Row& r : rows) done.insert(AsText(r[0]));
     return done;
@@ -164,14 +170,17 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Status AddHold(const std::string& dataset, const core::Hold& hold) override {
-    return Run("INSERT INTO holds (dataset, lifecycle, storage, partition_name, until)"
-               " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET until = ?5",
-               {dataset, hold.lifecycle, hold.storage, hold.partition, Seconds(hold.until)});
+    return Run(
+        "INSERT INTO holds (dataset, lifecycle, storage, partition_name, until)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET until = ?5",
+        {dataset, hold.lifecycle, hold.storage, hold.partition, Seconds(hold.until)});
   }
 
   util::Result<std::vector<core::Hold>> Holds(const std::string& dataset) override {
-    TM_TRY_ASSIGN(auto rows, db_->Query("SELECT lifecycle, storage, partition_name, until FROM holds"
-                                        " WHERE dataset = ?1", {dataset}));
+    TM_TRY_ASSIGN(auto rows,
+                  db_->Query("SELECT lifecycle, storage, partition_name, until FROM holds"
+                             " WHERE dataset = ?1",
+                             {dataset}));
     std::vector<core::Hold> holds;
     for (const Row& r : rows) {
       holds.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), FromSeconds(AsInt(r[3]))});
@@ -179,26 +188,29 @@ class SqliteStateStore : public StateStore {
     return holds;
   }
 
-  util::Status RecordArchive(const std::string& dataset, const core::ArchivedPartition& a) override {
+  util::Status RecordArchive(const std::string& dataset,
+                             const core::ArchivedPartition& a) override {
     Value start = nullptr, end = nullptr;
     if (a.range) {
       start = Seconds(a.range->start);
       end = Seconds(a.range->end);
     }
-    return Run("INSERT INTO archives (dataset, lifecycle, storage, partition_name, location,"
-               " range_start, range_end, bytes, files, archived_at, source_entry)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO UPDATE SET"
-               " location = ?5, range_start = ?6, range_end = ?7, bytes = ?8, files = ?9,"
-               " archived_at = ?10, source_entry = ?11",
-               {dataset, a.lifecycle, a.storage, a.partition, a.location, start, end, a.bytes, a.files,
-                Seconds(a.archived_at), a.source_entry});
+    return Run(
+        "INSERT INTO archives (dataset, lifecycle, storage, partition_name, location,"
+        " range_start, range_end, bytes, files, archived_at, source_entry)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO UPDATE SET"
+        " location = ?5, range_start = ?6, range_end = ?7, bytes = ?8, files = ?9,"
+        " archived_at = ?10, source_entry = ?11",
+        {dataset, a.lifecycle, a.storage, a.partition, a.location, start, end, a.bytes, a.files,
+         Seconds(a.archived_at), a.source_entry});
   }
 
   util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) override {
     TM_TRY_ASSIGN(auto rows, db_->Query("SELECT lifecycle, storage, partition_name, location,"
                                         " range_start, range_end, bytes, files, archived_at,"
                                         " source_entry FROM archives WHERE dataset = ?1"
-                                        " ORDER BY range_start, partition_name", {dataset}));
+                                        " ORDER BY range_start, partition_name",
+                                        {dataset}));
     std::vector<core::ArchivedPartition> archives;
     for (const Row& r : rows) {
       core::ArchivedPartition a{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3])};
@@ -237,8 +249,10 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Status AcquireInTransaction(const std::string& dataset, const LockHolder& holder) {
-    TM_TRY_ASSIGN(auto rows, db_->Query("SELECT run_id, host, pid, pid_start, acquired_at FROM locks"
-                                        " WHERE dataset = ?1", {dataset}));
+    TM_TRY_ASSIGN(auto rows,
+                  db_->Query("SELECT run_id, host, pid, pid_start, acquired_at FROM locks"
+                             " WHERE dataset = ?1",
+                             {dataset}));
     if (!rows.empty()) {
       LockHolder other{AsText(rows[0][0]), AsText(rows[0][1]), AsInt(rows[0][2]), AsInt(rows[0][3]),
                        FromSeconds(AsInt(rows[0][4]))};
@@ -250,10 +264,11 @@ class SqliteStateStore : public StateStore {
                               "); wait for it to finish, then apply again");
       }
     }
-    return Run("INSERT OR REPLACE INTO locks (dataset, run_id, host, pid, pid_start, acquired_at)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-               {dataset, holder.run_id, holder.host, holder.pid, holder.pid_start,
-                Seconds(holder.acquired_at)});
+    return Run(
+        "INSERT OR REPLACE INTO locks (dataset, run_id, host, pid, pid_start, acquired_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        {dataset, holder.run_id, holder.host, holder.pid, holder.pid_start,
+         Seconds(holder.acquired_at)});
   }
 
   std::unique_ptr<Database> db_;
@@ -275,7 +290,8 @@ bool HolderAlive(const LockHolder& holder) {
 util::Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& url,
                                                          const std::string& base_dir) {
   if (!util::StartsWith(url, "sqlite:")) {
-    return util::ConfigError("state \"" + url + "\": this build keeps state in SQLite only; "
+    return util::ConfigError("state \"" + url +
+                             "\": this build keeps state in SQLite only; "
                              "write state: sqlite:PATH");
   }
   std::string path = url.substr(7);

@@ -30,14 +30,14 @@ struct RunRecord {
   std::string kind;      // "archival", "restore"
   std::string run_file;  // path of the run file
   util::Instant started_at{};
-  std::string status;    // "running", "done", "failed"
+  std::string status;  // "running", "done", "failed"
 };
 
 struct StepRecord {
   std::string run_id;
   std::string step_id;
-  std::string status;    // "done" or "failed" (a step being run has no record yet)
-  std::string message;   // the error of a failed step
+  std::string status;   // "done" or "failed" (a step being run has no record yet)
+  std::string message;  // the error of a failed step
   util::Instant at{};
   int64_t attempts = 0;  // how many times it finished, failing or not
 };
@@ -82,7 +82,8 @@ class StateStore {
 
   virtual util::Status RecordArchive(const std::string& dataset,
                                      const core::ArchivedPartition& archived) = 0;
-  virtual util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) = 0;
+  virtual util::Result<std::vector<core::ArchivedPartition>> Archives(
+      const std::string& dataset) = 0;
 };
 
 // Opens the store named by the config's `state` URL; relative paths resolve against

@@ -1,13 +1,13 @@
 #include "tidemark/store/local_store.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "tidemark/util/strings.h"
 
@@ -19,8 +19,8 @@ constexpr char kTemporarySuffix[] = ".tidemark-tmp";
 
 util::Error IoError(const std::string& what, const std::string& path, int error) {
   bool retryable = error == EINTR || error == EAGAIN || error == EBUSY;
-  return util::Error(util::ErrorCategory::kStep,
-                     what + " " + path + ": " + std::strerror(error), retryable);
+  return util::Error(util::ErrorCategory::kStep, what + " " + path + ": " + std::strerror(error),
+                     retryable);
 }
 
 int64_t MtimeNs(const struct stat& st) {
@@ -37,8 +37,8 @@ util::Status MakeDirectories(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return {};
-    return tl::unexpected(util::Error(util::ErrorCategory::kStep,
-                                      "cannot create directory " + path + ": a file is in the way"));
+    return tl::unexpected(util::Error(
+        util::ErrorCategory::kStep, "cannot create directory " + path + ": a file is in the way"));
   }
   TM_TRY(MakeDirectories(Parent(path)));
   if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) {
@@ -127,7 +127,8 @@ class FileWriter : public Writer {
     times[0].tv_nsec = UTIME_OMIT;
     times[1].tv_sec = static_cast<time_t>(mtime_ns / 1000000000);
     times[1].tv_nsec = static_cast<long>(mtime_ns % 1000000000);
-    if (futimens(fd_, times) != 0) return tl::unexpected(IoError("cannot set mtime of", path_, errno));
+    if (futimens(fd_, times) != 0)
+      return tl::unexpected(IoError("cannot set mtime of", path_, errno));
     if (temporary_.empty()) TM_TRY(LinkUnnamed());
     int fd = fd_;
     fd_ = -1;
@@ -219,7 +220,8 @@ class LocalStore : public ObjectStore {
       return tl::unexpected(IoError("cannot stat", path, errno));
     }
     if (!S_ISREG(st.st_mode)) return std::optional<ObjectInfo>();
-    return std::optional<ObjectInfo>(ObjectInfo{Trimmed(key), static_cast<int64_t>(st.st_size), MtimeNs(st)});
+    return std::optional<ObjectInfo>(
+        ObjectInfo{Trimmed(key), static_cast<int64_t>(st.st_size), MtimeNs(st)});
   }
 
   util::Result<bool> Exists(const std::string& prefix) override {
@@ -262,7 +264,6 @@ class LocalStore : public ObjectStore {
     if (fd < 0) return tl::unexpected(IoError("cannot create", path, errno));
     return std::unique_ptr<Writer>(new FileWriter(fd, temporary, path));
   }
-
 
   util::Status Delete(const std::string& key) override {
     std::string path = PathOf(key);

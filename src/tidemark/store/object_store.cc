@@ -26,15 +26,18 @@ util::Result<std::unique_ptr<ObjectStore>> OpenStore(const std::string& url) {
     if (!util::StartsWith(url, scheme.prefix)) continue;
     std::string rest = url.substr(std::string(scheme.prefix).size());
     if (rest.empty() || rest[0] != '/') {
-      return util::ConfigError("\"" + url + "\" is not an absolute file URL; write file:///absolute/path");
+      return util::ConfigError("\"" + url +
+                               "\" is not an absolute file URL; write file:///absolute/path");
     }
     return scheme.open(rest);
   }
   if (util::StartsWith(url, "s3://")) {
-    return util::ConfigError("\"" + url + "\": S3 stores are not supported by this build yet; "
+    return util::ConfigError("\"" + url +
+                             "\": S3 stores are not supported by this build yet; "
                              "use a file:// location");
   }
-  return util::ConfigError("\"" + url + "\" is not a location tidemark can store files in "
+  return util::ConfigError("\"" + url +
+                           "\" is not a location tidemark can store files in "
                            "(known: file://)");
 }
 

@@ -72,18 +72,17 @@ inline tl::unexpected<Error> StepError(std::string message, bool retryable = fal
 #define TM_CONCAT(a, b) TM_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` from the enclosing function, which must return a Result.
-#define TM_TRY(expr)                                                   \
-  do {                                                                 \
-    auto&& tm_try_result = (expr);                                     \
-    if (!tm_try_result) return tl::unexpected(tm_try_result.error());  \
+#define TM_TRY(expr)                                                  \
+  do {                                                                \
+    auto&& tm_try_result = (expr);                                    \
+    if (!tm_try_result) return tl::unexpected(tm_try_result.error()); \
   } while (0)
 
 // Declares `lhs` from the value of `expr`, or returns its error.
-#define TM_TRY_ASSIGN(lhs, expr) \
-  TM_TRY_ASSIGN_IMPL(TM_CONCAT(tm_try_, __LINE__), lhs, expr)
-#define TM_TRY_ASSIGN_IMPL(tmp, lhs, expr)                   \
-  auto tmp = (expr);                                         \
-  if (!tmp) return tl::unexpected(std::move(tmp).error());   \
+#define TM_TRY_ASSIGN(lhs, expr) TM_TRY_ASSIGN_IMPL(TM_CONCAT(tm_try_, __LINE__), lhs, expr)
+#define TM_TRY_ASSIGN_IMPL(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                       \
+  if (!tmp) return tl::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
 
 #endif  // TIDEMARK_UTIL_ERROR_H_

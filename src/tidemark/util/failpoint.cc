@@ -1,13 +1,13 @@
 #include "tidemark/util/failpoint.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace tidemark::util {
 

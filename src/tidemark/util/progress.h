@@ -15,7 +15,9 @@ class Progress {
  public:
   virtual ~Progress() = default;
   // A new piece of work of `total_bytes` (0 when unknown) begins.
-  virtual void Begin(const std::string& label, int64_t total_bytes) { (void)label, (void)total_bytes; }
+  virtual void Begin(const std::string& label, int64_t total_bytes) {
+    (void)label, (void)total_bytes;
+  }
   // `bytes` more are done.
   virtual void Advance(int64_t bytes) { (void)bytes; }
   // The piece of work is over.

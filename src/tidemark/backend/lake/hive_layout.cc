@@ -20,7 +20,8 @@ struct Value {
 };
 
 bool IsDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 int ToInt(std::string_view text) {
@@ -40,7 +41,8 @@ std::optional<Value> Civil(int year, int month, int day, int hour, core::SpanUni
 std::optional<Value> FromInteger(std::string_view v) {
   switch (v.size()) {
     case 4: return Civil(ToInt(v), 1, 1, 0, core::SpanUnit::kYear);
-    case 6: return Civil(ToInt(v.substr(0, 4)), ToInt(v.substr(4, 2)), 1, 0, core::SpanUnit::kMonth);
+    case 6:
+      return Civil(ToInt(v.substr(0, 4)), ToInt(v.substr(4, 2)), 1, 0, core::SpanUnit::kMonth);
     case 8:
       return Civil(ToInt(v.substr(0, 4)), ToInt(v.substr(4, 2)), ToInt(v.substr(6, 2)), 0,
                    core::SpanUnit::kDay);
@@ -56,7 +58,8 @@ std::optional<Value> FromText(const std::string& v) {
   if (v.size() == 7 && v[4] == '-' && IsDigits(v.substr(0, 4)) && IsDigits(v.substr(5, 2))) {
     return Civil(ToInt(v.substr(0, 4)), ToInt(v.substr(5, 2)), 1, 0, core::SpanUnit::kMonth);
   }
-  if (auto date = util::ParseDate(v)) return Value{local_days(*date), std::nullopt, {1, core::SpanUnit::kDay}};
+  if (auto date = util::ParseDate(v))
+    return Value{local_days(*date), std::nullopt, {1, core::SpanUnit::kDay}};
   std::string text = v;
   if (text.size() == 13 && (text[10] == 'T' || text[10] == ' ')) text += ":00";  // 2024-01-05T10
   if (auto stamp = util::ParseTimestamp(text)) {
@@ -101,10 +104,8 @@ std::string PartitionDirectoryOf(const std::string& relative_key) {
   return directory;
 }
 
-std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
-                                                 const HiveKeys& keys,
-                                                 const util::TimeZone& zone,
-                                                 std::string* problem) {
+std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory, const HiveKeys& keys,
+                                                 const util::TimeZone& zone, std::string* problem) {
   if (keys.partition_by.empty()) {
     // Without a key there is no value to read; guessing would expire fresh data.
     *problem = "has no readable time: the dataset gives no partition_by key";
@@ -113,7 +114,8 @@ std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
   auto pairs = Components(directory);
   std::vector<std::string> values;
   for (const std::string& key : keys.partition_by) {
-    auto it = std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == key; });
+    auto it =
+        std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == key; });
     if (it == pairs.end()) {
       *problem = "has no " + key + "= level";
       return std::nullopt;
@@ -127,12 +129,14 @@ std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
     value = FromComponents(values);
   }
   if (!value) {
-    *problem = "value \"" + util::Join(values, "/") + "\" of " + util::Join(keys.partition_by, "/") +
+    *problem = "value \"" + util::Join(values, "/") + "\" of " +
+               util::Join(keys.partition_by, "/") +
                " is not a date, timestamp or yyyymmdd[hh] integer";
     return std::nullopt;
   }
-  util::Instant start = value->offset ? util::Instant(value->local.time_since_epoch()) - *value->offset
-                                      : zone.FromLocal(value->local);  // civil, in the zone
+  util::Instant start = value->offset
+                            ? util::Instant(value->local.time_since_epoch()) - *value->offset
+                            : zone.FromLocal(value->local);  // civil, in the zone
   // An integer interval (strategy id) says nothing about time; the value's own
   // precision gives the width then.
   const bool interval_is_time = keys.interval && keys.interval->IsTime();

@@ -37,10 +37,8 @@ struct HiveKeys {
 std::string PartitionDirectoryOf(const std::string& relative_key);
 
 // Reads the time range of a partition directory. On failure, returns why in `problem`.
-std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory,
-                                                 const HiveKeys& keys,
-                                                 const util::TimeZone& zone,
-                                                 std::string* problem);
+std::optional<core::TimeRange> ReadPartitionTime(const std::string& directory, const HiveKeys& keys,
+                                                 const util::TimeZone& zone, std::string* problem);
 
 }  // namespace tidemark::backend::lake
 

@@ -18,8 +18,9 @@ using core::Step;
 // Parses the removal stamp of a bin entry; nullopt when it is not one of ours.
 std::optional<util::Instant> ParseStamp(const std::string& stamp) {
   if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
-  std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) + "T" +
-                     stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" + stamp.substr(13, 2) + "Z";
+  std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) +
+                     "T" + stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" +
+                     stamp.substr(13, 2) + "Z";
   return util::ParseInstant(text);
 }
 
@@ -58,7 +59,9 @@ std::optional<BinKeyParts> SplitBinKey(const std::string& relative) {
 class LakeBackend : public Backend {
  public:
   LakeBackend(const config::Config& config, const config::Connection& connection)
-      : config_(config), root_url_(config::ResolveUrl(config, connection.url)), connection_(connection) {}
+      : config_(config),
+        root_url_(config::ResolveUrl(config, connection.url)),
+        connection_(connection) {}
 
   std::string system() const override { return "lake"; }
 
@@ -118,8 +121,8 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
   TM_TRY_ASSIGN(auto store, StoreAt(observed.location));
   auto listed = store->List("");
   if (!listed) {
-    return util::Fail(util::ErrorCategory::kConnect, "cannot list " + observed.location + ": " +
-                                                         listed.error().message());
+    return util::Fail(util::ErrorCategory::kConnect,
+                      "cannot list " + observed.location + ": " + listed.error().message());
   }
   if (listed->empty()) {
     observed.exists = false;
@@ -132,7 +135,8 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
   for (const store::ObjectInfo& object : *listed) {
     if (store::IsTemporaryKey(object.key)) continue;
     if (auto parts = SplitBinKey(object.key)) {
-      std::string dir = std::string(parts->detached ? kDetachedDir : kRecycleDir) + "/" + parts->stamp;
+      std::string dir =
+          std::string(parts->detached ? kDetachedDir : kRecycleDir) + "/" + parts->stamp;
       bin[{dir, parts->partition}].Add(object);
       bin_parts[{dir, parts->partition}] = *parts;
       continue;
@@ -147,7 +151,8 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
     partition.name = name;
     partition.bytes = group.bytes;
     partition.files = group.files;
-    partition.newest_change = util::Instant(std::chrono::seconds(group.newest_mtime_ns / 1000000000));
+    partition.newest_change =
+        util::Instant(std::chrono::seconds(group.newest_mtime_ns / 1000000000));
     partition.range = ReadPartitionTime(name, keys, zone, &partition.problem);
     if (!partition.range) {
       partition.state = core::PartitionState::kUnparsed;
@@ -167,7 +172,8 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
     entry.range = ReadPartitionTime(parts.partition, keys, zone, &problem);
     auto stamp = ParseStamp(parts.stamp);
     if (!stamp) {
-      observed.notes.push_back("recycle bin entry " + entry.entry + " has no readable time; left alone");
+      observed.notes.push_back("recycle bin entry " + entry.entry +
+                               " has no readable time; left alone");
       continue;
     }
     entry.removed_at = *stamp;
@@ -186,7 +192,8 @@ std::string LakeBackend::Render(const Step& step) const {
     return "mv " + path + "/" + step.partition + " " + bin;
   }
   if (step.action == core::action::kCopyToArchive) {
-    return "cp -a " + bin + "/. " + archive + " && sha256sum (every file) > " + archive + "manifest.json";
+    return "cp -a " + bin + "/. " + archive + " && sha256sum (every file) > " + archive +
+           "manifest.json";
   }
   if (step.action == core::action::kVerifyArchive) {
     return "sha256sum -c " + archive + "manifest.json; compare sizes and mtimes with " + bin;
@@ -276,7 +283,8 @@ util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
   TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
   TreeLocation at{archive_store.get(), ""};
   auto manifest = archive::ReadManifest(at);
-  if (!manifest) return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
+  if (!manifest)
+    return util::StepError("refusing to purge " + bin + ": " + manifest.error().message());
   TM_TRY(archive_store->Sync(""));  // on disk, not only in the page cache, before the bin copy goes
   for (const archive::ManifestFile& file : manifest->files) {
     TM_TRY_ASSIGN(auto info, archive_store->Stat(file.path));
@@ -304,7 +312,8 @@ util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context)
   TM_TRY_ASSIGN(bool in_bin, HasFiles(*source, bin));
   TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
   if (!in_bin && in_place) return {};  // done before
-  if (!in_bin) return util::StepError("recycle bin entry " + bin + " is gone; restore from the archive");
+  if (!in_bin)
+    return util::StepError("recycle bin entry " + bin + " is gone; restore from the archive");
   const bool same_place = step.Param("target") == step.Param("location");
   if (in_place && same_place) {
     return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
@@ -339,7 +348,8 @@ util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& cont
     auto matches = archive::VerifyAgainstManifest(manifest, at, util::NoProgress());
     if (matches) return {};  // done before
     return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
-                           step.partition + " already holds other files; restore --to another location");
+                           step.partition +
+                           " already holds other files; restore --to another location");
   }
   if (in_place) {
     return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
@@ -355,11 +365,12 @@ util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& cont
 util::Status LakeBackend::Holds(const Step& step) {
   const std::string& a = step.action;
   TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location").empty() ? step.Param("target")
-                                                                     : step.Param("location")));
+                                                                   : step.Param("location")));
   if (a == core::action::kCheckArchive) return {};
   if (a == core::action::kHidePartition) {
     TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
-    if (in_place) return util::Fail(util::ErrorCategory::kVerify, step.partition + " is visible to readers");
+    if (in_place)
+      return util::Fail(util::ErrorCategory::kVerify, step.partition + " is visible to readers");
     return {};
   }
   if (a == core::action::kCopyToArchive || a == core::action::kVerifyArchive) {
@@ -370,12 +381,15 @@ util::Status LakeBackend::Holds(const Step& step) {
   }
   if (a == core::action::kPurgeRecycled) {
     TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, step.Param("bin")));
-    if (in_bin) return util::Fail(util::ErrorCategory::kVerify, step.Param("bin") + " is still in the recycle bin");
+    if (in_bin)
+      return util::Fail(util::ErrorCategory::kVerify,
+                        step.Param("bin") + " is still in the recycle bin");
     return {};
   }
   TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
   TM_TRY_ASSIGN(bool restored, HasFiles(*target, step.partition));
-  if (!restored) return util::Fail(util::ErrorCategory::kVerify, step.partition + " is not in place");
+  if (!restored)
+    return util::Fail(util::ErrorCategory::kVerify, step.partition + " is not in place");
   return {};
 }
 
