@@ -207,11 +207,14 @@ util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
 
 std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const ApplyOptions& options,
                                           Reporter& reporter) {
-  auto zone = util::TimeZone::Load(config.timezone);
   std::vector<DatasetOutcome> outcomes;
-  if (!zone) {
+  auto zone = util::TimeZone::Load(config.timezone);
+  // Opening the store once here creates and migrates it before the workers open theirs.
+  auto state =
+      zone ? state::OpenStateStore(config.state, config.base_dir) : tl::unexpected(zone.error());
+  if (!state) {
     DatasetOutcome failed;
-    failed.error = zone.error();
+    failed.error = state.error();
     outcomes.push_back(std::move(failed));
     return outcomes;
   }

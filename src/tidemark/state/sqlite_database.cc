@@ -1,5 +1,8 @@
 #include "tidemark/state/sqlite_database.h"
 
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 namespace tidemark::state {
@@ -63,8 +66,16 @@ util::Result<std::unique_ptr<Database>> Database::Open(const std::string& path) 
   }
   sqlite3_busy_timeout(handle->db, 10000);
   std::unique_ptr<Database> database(new Database(std::move(handle)));
-  TM_TRY(database->Execute(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  // Switching a new database to WAL takes a lock that SQLite's busy handler does not
+  // wait for; when several processes open a new store at once, wait here instead.
+  util::Status pragmas;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    pragmas = database->Execute(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    if (pragmas || !pragmas.error().retryable()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 + attempt));
+  }
+  TM_TRY(pragmas);
   return database;
 }
 

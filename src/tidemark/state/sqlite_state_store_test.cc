@@ -314,4 +314,33 @@ TEST_F(SqliteStateStoreTest, ArchiveRecordsRoundTripWithAndWithoutARange) {
 }
 
 }  // namespace
+TEST_F(SqliteStateStoreTest, ManyProcessesCreatingOneNewStoreAtOnceAllSucceed) {
+  // Separate processes, as separate `tidemark apply --dataset` runs would be, released
+  // at the same moment, on new store files, many times over.
+  for (int round = 0; round < 20; ++round) {
+    const std::string url = "sqlite:round-" + std::to_string(round) + ".db";
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < 8; ++i) {
+      pid_t child = fork();
+      if (child == 0) {
+        close(gate[1]);
+        char byte;
+        (void)!read(gate[0], &byte, 1);  // returns when the parent closes the gate
+        _exit(OpenStateStore(url, dir_.string()) ? 0 : 1);
+      }
+      children.push_back(child);
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (pid_t child : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(child, &status, 0), child);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "round " << round << ": a process could not open the new store";
+    }
+  }
+}
+
 }  // namespace tidemark::state
