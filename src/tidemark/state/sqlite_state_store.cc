@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tidemark/state/postgres_state_store.h"
 #include "tidemark/state/sqlite_database.h"
 #include "tidemark/state/state_store.h"
 #include "tidemark/util/strings.h"
@@ -289,10 +290,11 @@ bool HolderAlive(const LockHolder& holder) {
 
 util::Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& url,
                                                          const std::string& base_dir) {
+  if (IsPostgresStateUrl(url)) return OpenPostgresStateStore(url);
   if (!util::StartsWith(url, "sqlite:")) {
     return util::ConfigError("state \"" + url +
-                             "\": this build keeps state in SQLite only; "
-                             "write state: sqlite:PATH");
+                             "\": this build keeps state in SQLite or PostgreSQL only; "
+                             "write state: sqlite:PATH or state: postgres://USER@HOST/DATABASE");
   }
   std::string path = url.substr(7);
   if (path.empty()) return util::ConfigError("state \"" + url + "\" names no file");

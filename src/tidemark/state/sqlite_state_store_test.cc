@@ -105,8 +105,8 @@ TEST_F(SqliteStateStoreTest, ARelativePathResolvesAgainstTheBaseDirectoryAndIsCr
   EXPECT_TRUE(fs::exists(dir_ / ".tidemark" / "state.db"));
 }
 
-TEST_F(SqliteStateStoreTest, OnlySqliteUrlsAreAccepted) {
-  auto store = OpenStateStore("postgres://db/state", dir_.string());
+TEST_F(SqliteStateStoreTest, UnknownStateUrlsAreConfigErrors) {
+  auto store = OpenStateStore("mysql://db/state", dir_.string());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().category(), util::ErrorCategory::kConfig);
   EXPECT_FALSE(OpenStateStore("sqlite:", dir_.string()));

@@ -1,12 +1,12 @@
 // The state store: the journal of runs and steps, per-dataset locks, restore holds and
-// the record of verified archives. SQLite by default ("sqlite:PATH"); a shared
-// PostgreSQL later, behind the same interface.
+// the record of verified archives. SQLite by default ("sqlite:PATH"), or a PostgreSQL
+// database shared by many workers ("postgres://…", postgres_state_store.h).
 //
 // The schema is versioned; opening a store applies the migrations it lacks, and
 // refuses a store written by a newer tidemark.
 //
 // Thread-safety: a StateStore is used by one thread at a time; open one per worker
-// (SQLite serialises writers across connections and processes).
+// (the database serialises writers across connections and processes).
 
 #ifndef TIDEMARK_STATE_STATE_STORE_H_
 #define TIDEMARK_STATE_STATE_STORE_H_

@@ -1,0 +1,130 @@
+// A PostgreSQL client connection over libpq: the one place tidemark speaks the
+// PostgreSQL protocol, used by the PostgreSQL backend and the PostgreSQL state store.
+//
+// Connecting: a "postgres://" or "postgresql://" URL with every libpq parameter passed
+// through (sslmode, sslrootcert, connect_timeout, options, …). The password comes from
+// `password_env` or `password_file` when given, else from libpq's own mechanisms
+// (~/.pgpass, PGPASSFILE, PGPASSWORD). Every session runs with TimeZone=UTC, DateStyle
+// ISO and an application_name of "tidemark", so that values read back never depend
+// on the server's or the role's settings.
+//
+// Errors: failing to connect is kConnect. A failing statement is kStep, with the
+// server's SQLSTATE kept in the message and in `Sqlstate()`; lock timeouts, deadlocks
+// and serialization failures are retryable. A connection lost in the middle of work
+// (including pg_terminate_backend) is a kStep error that is not retryable: an operator
+// who ends tidemark's session wants it to stop, and a rerun resumes. Messages never
+// contain the password.
+//
+// Thread-safety: a PqConnection is used by one thread at a time.
+
+#ifndef TIDEMARK_SQL_PQ_CONNECTION_H_
+#define TIDEMARK_SQL_PQ_CONNECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tidemark/util/error.h"
+
+namespace tidemark::sql {
+
+struct PqOptions {
+  std::string url;            // postgres://user@host:port/db?sslmode=…
+  std::string password_env;   // environment variable holding the password
+  std::string password_file;  // file whose first line is the password (absolute path)
+  std::string what;           // names the connection in messages: "connection 'app'"
+};
+
+// A query's rows, as text (the server's text output format).
+class PqRows {
+ public:
+  PqRows() = default;
+  int rows() const { return static_cast<int>(values_.size()); }
+  int columns() const { return static_cast<int>(names_.size()); }
+  // The index of a column by name; -1 when absent.
+  int Column(std::string_view name) const;
+  bool IsNull(int row, int column) const { return !values_[row][column].has_value(); }
+  // The value, or "" for NULL.
+  const std::string& Text(int row, int column) const;
+  // The value as an integer; 0 for NULL or text that is not a number.
+  int64_t Int(int row, int column) const;
+  // "t"/"f" as a boolean.
+  bool Bool(int row, int column) const { return Text(row, column) == "t"; }
+  // Rows the statement inserted, updated, deleted or copied (its command tag).
+  int64_t affected() const { return affected_; }
+
+ private:
+  friend class PqConnection;
+  std::vector<std::string> names_;
+  std::vector<std::vector<std::optional<std::string>>> values_;
+  int64_t affected_ = 0;
+};
+
+// Query parameters: std::nullopt is SQL NULL.
+using PqParams = std::vector<std::optional<std::string>>;
+
+class PqConnection {
+ public:
+  ~PqConnection();
+  PqConnection(const PqConnection&) = delete;
+  PqConnection& operator=(const PqConnection&) = delete;
+
+  static util::Result<std::unique_ptr<PqConnection>> Open(const PqOptions& options);
+
+  // Runs one statement with parameters ($1, $2, …) and returns its rows.
+  util::Result<PqRows> Query(std::string_view sql, const PqParams& params = {});
+  // Runs one or more statements without parameters (simple protocol); no rows.
+  util::Status Exec(std::string_view sql);
+
+  // Runs `COPY … TO STDOUT` and hands the data to `sink` in the pieces the server
+  // sends (rows or groups of rows). A sink error stops the copy (the connection is
+  // then reset) and is returned. Returns the number of rows the server reports.
+  util::Result<int64_t> CopyOut(std::string_view sql,
+                                const std::function<util::Status(std::string_view)>& sink);
+
+  // Runs `COPY … FROM STDIN`, feeding it from `source` until the source returns an
+  // empty view. A source error aborts the copy and is returned. Returns the number
+  // of rows the server loaded.
+  util::Result<int64_t> CopyIn(std::string_view sql,
+                               const std::function<util::Result<std::string_view>()>& source);
+
+  // The server's version as a number: 150004 for 15.4.
+  int ServerVersion() const;
+  // The process id of the server backend serving this connection.
+  int BackendPid() const;
+  // Whether the connection still works (false after it was terminated).
+  bool Healthy() const;
+  // The SQLSTATE of the last failed statement ("" when none or unknown).
+  const std::string& Sqlstate() const { return sqlstate_; }
+  // "connection 'app' (db1:5432/app)": for messages.
+  const std::string& Describe() const { return describe_; }
+
+ private:
+  struct Impl;
+  explicit PqConnection(std::unique_ptr<Impl> impl);
+  util::Error StatementError(std::string_view what);
+
+  std::unique_ptr<Impl> impl_;
+  std::string sqlstate_;
+  std::string describe_;
+};
+
+// An identifier quoted by PostgreSQL's rules: "my ""odd"" Name".
+std::string QuoteIdent(std::string_view name);
+// "schema"."name", or just "name" when `schema` is empty.
+std::string QuoteQualified(std::string_view schema, std::string_view name);
+// A string literal: 'it''s'. Standard-conforming strings are assumed (PostgreSQL's
+// default since 9.1); a literal holding a backslash uses the E'' form.
+std::string QuoteLiteral(std::string_view value);
+
+// Whether a SQLSTATE means that waiting and trying again may succeed (lock timeout,
+// deadlock, serialization failure).
+bool IsRetryableSqlstate(std::string_view sqlstate);
+
+}  // namespace tidemark::sql
+
+#endif  // TIDEMARK_SQL_PQ_CONNECTION_H_
