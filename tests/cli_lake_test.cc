@@ -91,7 +91,7 @@ TEST_F(CliLake, RunFileIsVersionedReviewableJsonWithoutSecrets) {
   ASSERT_EQ(run["steps"].size(), 7u);
   EXPECT_EQ(run["steps"][0]["action"], "check_archive");
   EXPECT_EQ(run["steps"][1]["action"], "hide_partition");
-  EXPECT_EQ(run["steps"][1]["seq"], 1);
+  EXPECT_EQ(run["steps"][1]["seq"], 2);
   EXPECT_EQ(run["steps"][1]["id"], "main/main/dt=2024-01-01/hide_partition");
   EXPECT_NE(run["steps"][1]["command"].get<std::string>().find("mv "), std::string::npos);
   EXPECT_FALSE(run["steps"][1]["about"].get<std::string>().empty());

@@ -1,6 +1,7 @@
 #include "tidemark/backend/backend.h"
 
 #include "tidemark/backend/lake/lake_backend.h"
+#include "tidemark/backend/postgres/pg_backend.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::backend {
@@ -15,9 +16,12 @@ struct Registration {
 
 // The registry: one row per URL scheme. Database backends join it in their own issues.
 constexpr Registration kBackends[] = {
-    {"file:", "lake", &lake::OpenLakeBackend}, {"s3:", "lake", &lake::OpenLakeBackend},
-    {"postgres:", "postgres", nullptr},        {"postgresql:", "postgres", nullptr},
-    {"mariadb:", "mariadb", nullptr},          {"mysql:", "mariadb", nullptr},
+    {"file:", "lake", &lake::OpenLakeBackend},
+    {"s3:", "lake", &lake::OpenLakeBackend},
+    {"postgres:", "postgres", &postgres::OpenPostgresBackend},
+    {"postgresql:", "postgres", &postgres::OpenPostgresBackend},
+    {"mariadb:", "mariadb", nullptr},
+    {"mysql:", "mariadb", nullptr},
 };
 
 const Registration* Find(const std::string& url) {
@@ -28,6 +32,16 @@ const Registration* Find(const std::string& url) {
 }
 
 }  // namespace
+
+util::Result<std::vector<util::Result<core::ObservedStorage>>> Backend::ObserveMany(
+    const std::vector<StorageRef>& refs, const util::TimeZone& zone) {
+  std::vector<util::Result<core::ObservedStorage>> out;
+  out.reserve(refs.size());
+  for (const StorageRef& ref : refs) {
+    out.push_back(Observe(*ref.dataset, *ref.lifecycle, *ref.storage, zone));
+  }
+  return out;
+}
 
 std::string SystemOf(const std::string& url) {
   const Registration* r = Find(url);

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tidemark/config/config.h"
 #include "tidemark/core/partition.h"
@@ -26,6 +27,13 @@ namespace tidemark::backend {
 struct StepContext {
   util::Progress* progress = &util::NoProgress();
   std::string run_id;
+};
+
+// One storage of a dataset, as configured.
+struct StorageRef {
+  const config::Dataset* dataset = nullptr;
+  const config::Lifecycle* lifecycle = nullptr;
+  const config::Storage* storage = nullptr;
 };
 
 class Backend {
@@ -43,6 +51,16 @@ class Backend {
                                                       const config::Lifecycle& lifecycle,
                                                       const config::Storage& storage,
                                                       const util::TimeZone& zone) = 0;
+
+  // Observes many storages of this backend's connection at once: a database reads
+  // its catalog in one query. One result per ref, in order; the outer error is for
+  // failures that concern them all (the system cannot be reached). The default
+  // observes them one by one.
+  virtual util::Result<std::vector<util::Result<core::ObservedStorage>>> ObserveMany(
+      const std::vector<StorageRef>& refs, const util::TimeZone& zone);
+
+  // Whether ObserveMany reads many storages more cheaply than one by one.
+  virtual bool ObservesInBatches() const { return false; }
 
   // The command a person would run to do this step, for review.
   virtual std::string Render(const core::Step& step) const = 0;

@@ -33,12 +33,17 @@ int RunStatus(const GlobalOptions& global, const StatusOptions& options) {
   const bool colour = StdoutIsTerminal() && !options.json;
   nlohmann::json all = nlohmann::json::array();
   int code = kExitOk;
+  std::vector<const config::Dataset*> wanted;
   for (const config::Dataset& dataset : config.datasets) {
-    if (!options.datasets.empty() && std::find(options.datasets.begin(), options.datasets.end(),
-                                               dataset.name) == options.datasets.end()) {
-      continue;
+    if (options.datasets.empty() || std::find(options.datasets.begin(), options.datasets.end(),
+                                              dataset.name) != options.datasets.end()) {
+      wanted.push_back(&dataset);
     }
-    auto observed = exec::ObserveDataset(config, dataset, backends, **state, *zone);
+  }
+  const exec::Snapshot snapshot = exec::TakeSnapshot(config, wanted, *zone);
+  for (const config::Dataset* wanted_dataset : wanted) {
+    const config::Dataset& dataset = *wanted_dataset;
+    auto observed = exec::ObserveDataset(config, dataset, backends, **state, *zone, &snapshot);
     if (!observed) {
       code = Report(observed.error().WithContext(dataset.name));
       continue;

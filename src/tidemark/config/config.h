@@ -99,6 +99,7 @@ struct Dataset {
   std::optional<core::Span> tablespace_after;  // age after which partitions move to
                                                // `tablespace` (databases that have them)
   std::string tablespace;                      // the tablespace old partitions move to
+  std::string partition_name = "{table}_p{start}";  // template for created partitions
   std::vector<Lifecycle> lifecycles;           // the short form gives one, "main"
   bool short_form = false;                     // written with `storage:` rather than
                                                // `lifecycles:`; messages then omit "main"

@@ -52,6 +52,15 @@ constexpr KeyInfo kTablespaceAfter{"tablespace_after", KeyType::kDuration, false
 constexpr KeyInfo kTablespace{"tablespace", KeyType::kString, false, "",
                               "The tablespace old partitions move to."};
 
+constexpr KeyInfo kPartitionName{
+    "partition_name", KeyType::kString, false, "`{table}_p{start}`",
+    "Name of a partition tidemark creates in a database: `{table}` is the table's name, "
+    "`{start}` the start of the range (`%Y` for yearly, `%Y%m` monthly, `%Y%m%d` daily or "
+    "weekly, `%Y%m%d_%H` hourly partitions, in `timezone`; the first id for `id`), "
+    "`{start:FORMAT}` and `{end:FORMAT}` with `%Y %m %d %H %M %S`. Names too long for the "
+    "database keep their suffix and shorten the table part. Partitions made by others "
+    "(pg_partman included) keep their names: tidemark reads bounds from the catalog."};
+
 constexpr KeyInfo kTopKeys[] = {
     {"state", KeyType::kString, false, "`sqlite:.tidemark/state.db`",
      "Where the journal, locks and fingerprints live: `sqlite:PATH` (relative to the config "
@@ -110,6 +119,7 @@ constexpr KeyInfo kDatasetShortKeys[] = {
     kLateDataKey,
     kTablespaceAfter,
     kTablespace,
+    kPartitionName,
 };
 
 constexpr KeyInfo kDatasetFullKeys[] = {
@@ -127,6 +137,7 @@ constexpr KeyInfo kDatasetFullKeys[] = {
     kLateDataKey,
     kTablespaceAfter,
     kTablespace,
+    kPartitionName,
 };
 
 constexpr KeyInfo kLifecycleKeys[] = {

@@ -144,6 +144,7 @@ void ReadPolicy(const Fields& fields, Dataset& dataset, ParseContext& context) {
   if (auto on_expire = fields.Choice("on_expire")) dataset.on_expire = OnExpireFromName(*on_expire);
   dataset.tablespace_after = fields.Duration("tablespace_after", false);
   Assign(fields.String("tablespace"), dataset.tablespace);
+  Assign(fields.String("partition_name"), dataset.partition_name);
   ReadLateData(fields, dataset, context);
 }
 

@@ -220,6 +220,35 @@ void ValidateExpiry(const Dataset& dataset, const Config& config, ParseContext& 
   }
 }
 
+// The naming template: known placeholders only, and {start} (or {start:…}) so that
+// partitions get distinct names.
+void ValidatePartitionName(const Dataset& dataset, ParseContext& context) {
+  const std::string path = DatasetPath(dataset) + ".partition_name";
+  if (!context.sources.Has(path) || !context.IsValid(path)) return;
+  const Position where = context.sources.Find(path, dataset.position);
+  const std::string what = "partition_name of dataset '" + dataset.name + "'";
+  auto names = Placeholders(dataset.partition_name);
+  if (!names) {
+    context.problems.Add(where, what + " has a '{' without a closing '}'");
+    return;
+  }
+  bool has_start = false;
+  for (const std::string& name : *names) {
+    const std::string base = name.substr(0, name.find(':'));
+    if (base == "start") has_start = true;
+    if (base != "table" && base != "start" && base != "end") {
+      context.problems.Add(where, what + " uses unknown placeholder {" + name +
+                                      "}; use {table}, {start}, {end}, {start:FORMAT} or "
+                                      "{end:FORMAT}");
+    }
+  }
+  if (!has_start) {
+    context.problems.Add(where, what +
+                                    " has no {start}, so every partition would get the same "
+                                    "name; add {start} or {start:FORMAT}");
+  }
+}
+
 }  // namespace
 
 std::string NotDefined(const std::string& kind_plural, const std::vector<std::string>& known) {
@@ -240,6 +269,7 @@ void Validate(const Config& config, ParseContext& context) {
     ValidateStrategy(dataset, context);
     ValidateRetention(dataset, context);
     ValidateExpiry(dataset, config, context);
+    ValidatePartitionName(dataset, context);
   }
   ValidateStorages(config, context);
   ValidateLocations(config, context);

@@ -6,6 +6,7 @@
 
 #include "tidemark/config/locations.h"
 #include "tidemark/config/validate.h"
+#include "tidemark/core/table_name.h"
 #include "tidemark/util/time.h"
 
 namespace tidemark::config {
@@ -60,6 +61,15 @@ void ValidateDatabaseStorage(const StorageRef& ref, ParseContext& context) {
   const std::string on = ref.What() + " is on database connection '" + storage.connection + "'";
   if (storage.table.empty() && context.IsValid(ref.Path() + ".table")) {
     context.problems.Add(storage.position, on + " and needs table: [schema.]table; add it");
+  } else if (!storage.table.empty()) {
+    auto name = core::ParseTableName(storage.table);
+    if (!name) {
+      context.problems.Add(ref.Where(context.sources, "table"),
+                           ref.What() + " table \"" + storage.table + "\" cannot be read: " +
+                               name.error() +
+                               " (write [schema.]table; quote a part in \"…\" when it holds "
+                               "a dot)");
+    }
   }
   if (!storage.path.empty()) {
     context.problems.Add(ref.Where(context.sources, "path"),

@@ -35,9 +35,17 @@ struct TimeRange {
   bool operator==(const TimeRange&) const = default;
 };
 
+// [start, end): the ids an integer-range partition covers.
+struct IdRange {
+  int64_t start = 0;
+  int64_t end = 0;
+  bool operator==(const IdRange&) const = default;
+};
+
 struct Partition {
   std::string name;                // "dt=2024-01-05", "year=2024/month=01/day=05", "p20240105"
   std::optional<TimeRange> range;  // unset when the value could not be read as a time
+  std::optional<IdRange> ids;      // integer ranges (strategy id)
   int64_t bytes = 0;               // size of its data
   int64_t files = 0;               // number of data files (lakes)
   int64_t rows = -1;               // estimated rows; -1 when unknown
@@ -52,8 +60,10 @@ struct BinEntry {
   std::string entry;           // the bin's own path or name for it
   util::Instant removed_at{};  // when it was put in the bin
   std::optional<TimeRange> range;
+  std::optional<IdRange> ids;
   int64_t bytes = 0;
   int64_t files = 0;
+  int64_t rows = -1;      // databases: estimated rows; -1 when unknown
   bool detached = false;  // kept by on_expire: detach; never purged
 };
 
@@ -86,6 +96,7 @@ struct ObservedStorage {
   std::vector<Partition> partitions;
   std::vector<BinEntry> bin;
   std::vector<std::string> notes;  // what the observer wants the user to know
+  std::optional<int64_t> max_id;   // the highest id stored (strategy id)
 };
 
 struct ObservedDataset {

@@ -24,8 +24,10 @@ namespace tidemark::core {
 
 // Step actions. The names are what run files hold.
 namespace action {
+inline constexpr const char kCreatePartition[] = "create_partition";  // ahead of data (databases)
 inline constexpr const char kCheckArchive[] = "check_archive";       // preflight: archive writable
 inline constexpr const char kHidePartition[] = "hide_partition";     // out of readers' sight
+inline constexpr const char kFinalizeDetach[] = "finalize_detach";   // finish a half-done detach
 inline constexpr const char kCopyToArchive[] = "copy_to_archive";    // copy + manifest
 inline constexpr const char kVerifyArchive[] = "verify_archive";     // re-read, compare sha256
 inline constexpr const char kPurgeRecycled[] = "purge_recycled";     // delete from the bin

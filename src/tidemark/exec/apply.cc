@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "tidemark/exec/observe.h"
 #include "tidemark/exec/run_files.h"
 #include "tidemark/util/strings.h"
 
@@ -27,8 +28,13 @@ std::string SystemOfDataset(const config::Config& config, const config::Dataset&
 class Worker {
  public:
   Worker(const config::Config& config, const ApplyOptions& options, Reporter& reporter,
-         const util::TimeZone& zone)
-      : config_(config), options_(options), reporter_(reporter), zone_(zone), backends_(config) {}
+         const util::TimeZone& zone, const Snapshot& snapshot)
+      : config_(config),
+        options_(options),
+        reporter_(reporter),
+        zone_(zone),
+        snapshot_(snapshot),
+        backends_(config) {}
 
   void ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcome);
   void ApplyRunFiles(const std::string& dataset, const std::vector<std::string>& paths,
@@ -47,6 +53,7 @@ class Worker {
   const ApplyOptions& options_;
   Reporter& reporter_;
   const util::TimeZone& zone_;
+  const Snapshot& snapshot_;
   BackendPool backends_;
   std::unique_ptr<state::StateStore> state_;
 };
@@ -106,9 +113,16 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
       return {};
     }
   }
-  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
+  bool from_snapshot = false;
+  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_,
+                                              &snapshot_, &from_snapshot));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
+  if (!plan.steps.empty() && from_snapshot) {
+    // The snapshot was read before this dataset's lock was taken: plan on a fresh view.
+    TM_TRY_ASSIGN(observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
+    plan = plan::PlanDataset(request);
+  }
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
   if (plan.steps.empty()) return {};
@@ -158,12 +172,16 @@ void Worker::ApplyRunFiles(const std::string& dataset, const std::vector<std::st
   }
 }
 
-// Runs `count` tasks on `jobs` threads.
-template <typename Task>
-void RunParallel(size_t count, int jobs, Task task) {
+// Runs `count` tasks on `jobs` threads; each thread makes one context with
+// `make_context()` and passes it to every task it runs.
+template <typename MakeContext, typename Task>
+void RunParallel(size_t count, int jobs, MakeContext make_context, Task task) {
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < count; i = next++) task(i);
+    size_t i = next++;
+    if (i >= count) return;
+    auto context = make_context();
+    for (; i < count; i = next++) task(*context, i);
   };
   std::vector<std::thread> threads;
   for (int j = 1; j < std::max(1, jobs) && static_cast<size_t>(j) < count; ++j)
@@ -184,25 +202,6 @@ util::Status RenderSteps(BackendPool& backends, std::vector<core::Step>& steps) 
     step.command = backend->Render(step);
   }
   return {};
-}
-
-util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
-                                                   const config::Dataset& dataset,
-                                                   BackendPool& backends, state::StateStore& state,
-                                                   const util::TimeZone& zone) {
-  (void)config;
-  core::ObservedDataset observed;
-  observed.dataset = dataset.name;
-  for (const config::Lifecycle& lifecycle : dataset.lifecycles) {
-    for (const config::Storage& storage : lifecycle.storages) {
-      TM_TRY_ASSIGN(backend::Backend * backend, backends.For(storage.connection));
-      TM_TRY_ASSIGN(auto seen, backend->Observe(dataset, lifecycle, storage, zone));
-      observed.storages.push_back(std::move(seen));
-    }
-  }
-  TM_TRY_ASSIGN(observed.holds, state.Holds(dataset.name));
-  TM_TRY_ASSIGN(observed.archived, state.Archives(dataset.name));
-  return observed;
 }
 
 std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const ApplyOptions& options,
@@ -241,8 +240,13 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
   }
   size_t count = options.run_files.empty() ? datasets.size() : run_groups.size();
   outcomes.resize(count);
-  RunParallel(count, options.jobs, [&](size_t i) {
-    Worker worker(config, options, reporter, *zone);
+  // Databases are read once for all datasets (when planning); see observe.h.
+  const Snapshot snapshot =
+      options.run_files.empty() ? TakeSnapshot(config, datasets, *zone) : Snapshot();
+  auto make_worker = [&] {
+    return std::make_unique<Worker>(config, options, reporter, *zone, snapshot);
+  };
+  RunParallel(count, options.jobs, make_worker, [&](Worker& worker, size_t i) {
     if (options.run_files.empty())
       worker.ApplyDataset(*datasets[i], outcomes[i]);
     else

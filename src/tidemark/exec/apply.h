@@ -14,6 +14,7 @@
 #include "tidemark/config/config.h"
 #include "tidemark/core/partition.h"
 #include "tidemark/exec/executor.h"
+#include "tidemark/exec/observe.h"
 #include "tidemark/exec/reporter.h"
 #include "tidemark/plan/planner.h"
 
@@ -46,12 +47,6 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
 // The process exit code for a set of outcomes: 0 when all succeeded; else 4 when every
 // failure was a lock conflict, else the code of the most telling failure.
 int ExitCodeFor(const std::vector<DatasetOutcome>& outcomes);
-
-// Observes every storage of a dataset, and adds its holds and archive records.
-util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
-                                                   const config::Dataset& dataset,
-                                                   BackendPool& backends, state::StateStore& state,
-                                                   const util::TimeZone& zone);
 
 // The runs directory of a config, absolute.
 std::string RunsDirectory(const config::Config& config);

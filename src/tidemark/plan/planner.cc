@@ -6,6 +6,7 @@
 #include <set>
 
 #include "tidemark/config/storage_urls.h"
+#include "tidemark/core/table_name.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::plan {
@@ -39,7 +40,13 @@ Step MakeStep(const StorageContext& c, Phase phase, const char* action,
   step.params["dataset"] = c.request->dataset->name;
   step.params["location"] = c.observed->location;
   step.params["connection"] = c.storage->connection;
+  if (!c.storage->table.empty()) step.params["table"] = c.storage->table;
   return step;
+}
+
+bool IsDatabase(const StorageContext& c) {
+  const std::string family = config::StorageFamily(c.observed->location);
+  return family == "postgres" || family == "mariadb";
 }
 
 const config::Archive* ArchiveOf(const config::Config& config, const config::Dataset& dataset) {
@@ -101,9 +108,20 @@ void PlanArchive(const StorageContext& c, const Step& source, bool from_bin_entr
 void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   const bool detach = dataset.on_expire == OnExpire::kDetach;
-  const std::string bin = "_tidemark/" + std::string(detach ? "detached/" : "recycle/") +
-                          util::FormatCompactUtc(c.request->now, "%Y%m%dT%H%M%SZ") + "/" +
-                          partition.name;
+  std::string bin;
+  if (!IsDatabase(c)) {
+    bin = "_tidemark/" + std::string(detach ? "detached/" : "recycle/") +
+          util::FormatCompactUtc(c.request->now, "%Y%m%dT%H%M%SZ") + "/" + partition.name;
+  } else if (detach) {
+    bin = partition.name;  // stays where it is, detached, marked as tidemark's
+  } else {
+    // A table in the recycle schema, named with the time it may be purged.
+    const util::Instant until = core::AddSpan(
+        c.request->now, {dataset.recycle_days, core::SpanUnit::kDay}, 1, *c.request->zone);
+    bin = core::FitIdentifier(partition.name,
+                              "__until_" + util::FormatCompactUtc(until, "%Y%m%dT%H%M%SZ"),
+                              kMaxIdentifierBytes);
+  }
   const std::string retention = FormatSpan(*dataset.retention);
   Step hide = MakeStep(c, kHidePhase, core::action::kHidePartition, partition.name,
                        "hide the partition from readers before touching its data (older than " +
@@ -111,6 +129,10 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
   hide.params["bin"] = bin;
   hide.params["bytes"] = std::to_string(partition.bytes);
   hide.params["files"] = std::to_string(partition.files);
+  if (IsDatabase(c)) {
+    hide.params["removed_at"] = util::FormatInstant(c.request->now);
+    if (detach) hide.params["detached"] = "1";
+  }
   SetRange(hide, partition.range);
   plan.steps.push_back(hide);
   if (detach) return;
@@ -184,9 +206,101 @@ std::vector<const core::Partition*> ExpiredPartitions(const StorageContext& c, P
   return expired;
 }
 
+// The name part of the storage's table ("events" of "public.events").
+std::string TableOf(const StorageContext& c) {
+  auto name = core::ParseTableName(c.storage->table);
+  return name ? name->name : c.storage->table;
+}
+
+bool Overlaps(const core::TimeRange& a, const core::TimeRange& b) {
+  return a.start < b.end && b.start < a.end;
+}
+
+bool Overlaps(const core::IdRange& a, const core::IdRange& b) {
+  return a.start < b.end && b.start < a.end;
+}
+
+// Whether a new range may be created: false when a partition has exactly this range
+// (nothing to do) or overlaps it (noted: tidemark never creates overlapping bounds).
+template <typename Range>
+bool Missing(const StorageContext& c, const Range& wanted, const std::string& label,
+             std::optional<Range> core::Partition::*field, Plan& plan) {
+  for (const core::Partition& p : c.observed->partitions) {
+    const std::optional<Range>& have = p.*field;
+    if (!have) continue;
+    if (*have == wanted) return false;
+    if (Overlaps(*have, wanted)) {
+      plan.notes.push_back("partition " + p.name + " of " + c.lifecycle->name + "/" +
+                           c.storage->name + " overlaps the range of " + label +
+                           " with other bounds; that partition is not created");
+      return false;
+    }
+  }
+  return true;
+}
+
+Step CreateStep(const StorageContext& c, const std::string& name, const std::string& about) {
+  Step step = MakeStep(c, kCreatePhase, core::action::kCreatePartition, name, about);
+  step.params["timezone"] = c.request->zone->name();
+  return step;
+}
+
+// Whether the storage's from/until dates exclude a range starting at `start`.
+bool OutsideStorageDates(const StorageContext& c, util::Instant start, util::Instant end) {
+  const util::TimeZone& zone = *c.request->zone;
+  if (c.storage->until && start >= zone.FromLocal(std::chrono::local_days{*c.storage->until})) {
+    return true;
+  }
+  return c.storage->from && end <= zone.FromLocal(std::chrono::local_days{*c.storage->from});
+}
+
+// Partitions ahead (databases): the current range and `premake` after it, each one
+// that no partition covers yet.
+void PlanCreates(const StorageContext& c, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  const util::TimeZone& zone = *c.request->zone;
+  if (dataset.strategy == config::Strategy::kSequential) return;  // backend-specific
+  const std::string table = TableOf(c);
+  const std::string ahead = "(premake " + std::to_string(dataset.premake) + ")";
+  if (dataset.strategy == config::Strategy::kTime) {
+    const util::Instant first = core::FloorToSpan(c.request->now, dataset.interval, zone);
+    for (int k = 0; k <= dataset.premake; ++k) {
+      core::TimeRange range{core::AddSpan(first, dataset.interval, k, zone),
+                            core::AddSpan(first, dataset.interval, k + 1, zone)};
+      if (OutsideStorageDates(c, range.start, range.end)) continue;
+      const std::string name = PartitionName(dataset, table, &range, nullptr, zone);
+      const std::string label =
+          util::FormatInstant(range.start) + " to " + util::FormatInstant(range.end);
+      if (!Missing(c, range, label, &core::Partition::range, plan)) continue;
+      Step step = CreateStep(c, name,
+                             (k == 0 ? "create the partition for now, " : "create a partition ") +
+                                 label + " ahead of data " + ahead);
+      SetRange(step, range);
+      plan.steps.push_back(step);
+    }
+    return;
+  }
+  const int64_t width = dataset.interval.count;
+  const int64_t top = c.observed->max_id.value_or(0);
+  int64_t first = top / width * width;
+  if (top < 0 && top % width != 0) first -= width;
+  for (int k = 0; k <= dataset.premake; ++k) {
+    core::IdRange ids{first + k * width, first + (k + 1) * width};
+    const std::string name = PartitionName(dataset, table, nullptr, &ids, zone);
+    const std::string label = "ids " + std::to_string(ids.start) + " to " + std::to_string(ids.end);
+    if (!Missing(c, ids, label, &core::Partition::ids, plan)) continue;
+    Step step =
+        CreateStep(c, name, "create the partition for " + label + " ahead of data " + ahead);
+    step.params["id_start"] = std::to_string(ids.start);
+    step.params["id_end"] = std::to_string(ids.end);
+    plan.steps.push_back(step);
+  }
+}
+
 void PlanStorage(const StorageContext& c, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   for (const std::string& note : c.observed->notes) plan.notes.push_back(note);
+  if (IsDatabase(c)) PlanCreates(c, plan);
   std::vector<const core::Partition*> expired = ExpiredPartitions(c, plan);
   if (!expired.empty() && dataset.on_expire == OnExpire::kKeep) {
     plan.notes.push_back(std::to_string(expired.size()) + " partition(s) of " + c.lifecycle->name +
@@ -194,6 +308,15 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
     expired.clear();
   }
   Plan storage_plan;
+  // A detach someone left half-done (PostgreSQL's DETACH … CONCURRENTLY) is finished;
+  // an expired one is finished by its hide step.
+  for (const core::Partition& partition : c.observed->partitions) {
+    if (partition.state != core::PartitionState::kDetached || !IsDatabase(c)) continue;
+    if (std::find(expired.begin(), expired.end(), &partition) != expired.end()) continue;
+    storage_plan.steps.push_back(MakeStep(c, kHidePhase, core::action::kFinalizeDetach,
+                                          partition.name,
+                                          "finish the detach that was left half-done"));
+  }
   for (const core::Partition* partition : expired) PlanExpiry(c, *partition, storage_plan);
   PlanBinEntries(c, storage_plan);
   const bool copies =
@@ -220,7 +343,65 @@ const core::ObservedStorage* FindObserved(const core::ObservedDataset& observed,
   return nullptr;
 }
 
+// The default {start} format for a time interval.
+const char* StartFormat(const core::Span& interval) {
+  switch (interval.unit) {
+    case core::SpanUnit::kHour: return "%Y%m%d_%H";
+    case core::SpanUnit::kMonth: return "%Y%m";
+    case core::SpanUnit::kYear: return "%Y";
+    default: return "%Y%m%d";
+  }
+}
+
+// Formats a civil time of `zone` with %Y %m %d %H %M %S.
+std::string FormatIn(util::Instant t, const std::string& pattern, const util::TimeZone& zone) {
+  return util::FormatCompactUtc(util::Instant(zone.ToLocal(t).time_since_epoch()), pattern);
+}
+
 }  // namespace
+
+std::string PartitionName(const config::Dataset& dataset, const std::string& table,
+                          const core::TimeRange* range, const core::IdRange* ids,
+                          const util::TimeZone& zone) {
+  // Expand everything but {table}, then fit the table part into the limit.
+  const std::string& pattern = dataset.partition_name;
+  std::string before, after;
+  bool seen_table = false;
+  for (size_t i = 0; i < pattern.size();) {
+    std::string& out = seen_table ? after : before;
+    if (pattern[i] != '{') {
+      out += pattern[i++];
+      continue;
+    }
+    size_t close = pattern.find('}', i);
+    if (close == std::string::npos) {
+      out += pattern.substr(i);
+      break;
+    }
+    const std::string inner = pattern.substr(i + 1, close - i - 1);
+    i = close + 1;
+    const size_t colon = inner.find(':');
+    const std::string key = inner.substr(0, colon);
+    if (key == "table" && !seen_table) {
+      seen_table = true;
+      continue;
+    }
+    if (key == "table") {
+      out += table;
+      continue;
+    }
+    const bool start = key == "start";
+    if (ids != nullptr) {
+      out += std::to_string(start ? ids->start : ids->end);
+    } else if (range != nullptr) {
+      const std::string format =
+          colon == std::string::npos ? StartFormat(dataset.interval) : inner.substr(colon + 1);
+      out += FormatIn(start ? range->start : range->end, format, zone);
+    }
+  }
+  if (!seen_table) return core::FitIdentifier(before, "", kMaxIdentifierBytes);
+  return core::FitIdentifier(before + table, after, kMaxIdentifierBytes);
+}
 
 util::Instant ExpiryCutoff(const config::Dataset& dataset, util::Instant now,
                            const util::TimeZone& zone) {

@@ -3,8 +3,9 @@
 // what the planner tests assert.
 //
 // Order of work: lifecycles with a lower `order` come first; lifecycles with equal
-// orders are independent and share seq numbers. Within an order the safety order of
-// every backend holds (DESIGN.md, "Safety rules"):
+// orders are independent and share seq numbers. Within an order, partitions ahead are
+// created first (databases), then the safety order of every backend holds (DESIGN.md,
+// "Safety rules"):
 //   check the archive is writable -> hide -> copy -> verify -> purge.
 //
 // Thread-safety: pure functions.
@@ -25,7 +26,18 @@
 namespace tidemark::plan {
 
 // The phases within one lifecycle order; seq = order index * kPhases + phase.
-enum Phase { kCheckPhase = 0, kHidePhase, kCopyPhase, kVerifyPhase, kPurgePhase, kPhases };
+enum Phase {
+  kCreatePhase = 0,
+  kCheckPhase,
+  kHidePhase,
+  kCopyPhase,
+  kVerifyPhase,
+  kPurgePhase,
+  kPhases
+};
+
+// The identifier limit of the database systems (PostgreSQL's is 63 bytes).
+inline constexpr size_t kMaxIdentifierBytes = 63;
 
 struct Plan {
   std::vector<core::Step> steps;
@@ -41,6 +53,14 @@ struct PlanRequest {
 };
 
 Plan PlanDataset(const PlanRequest& request);
+
+// The name of a partition tidemark creates, from the dataset's `partition_name`
+// template: `table` is the table's own name (no schema), the range is [start, end)
+// in `zone` for time strategies; `ids` for strategy id. Shortened to
+// kMaxIdentifierBytes by shortening the table part.
+std::string PartitionName(const config::Dataset& dataset, const std::string& table,
+                          const core::TimeRange* range, const core::IdRange* ids,
+                          const util::TimeZone& zone);
 
 // The instant before which a partition must end to be expired.
 util::Instant ExpiryCutoff(const config::Dataset& dataset, util::Instant now,

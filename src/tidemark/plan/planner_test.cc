@@ -106,7 +106,7 @@ Plan PlanFor(const config::Config& config, const core::ObservedDataset& observed
   return PlanDataset(PlanRequest{&config, dataset, &observed, now, &zone});
 }
 
-// "0 check_archive main/main/check_archive": one line per step.
+// "1 check_archive main/main/check_archive": one line per step.
 std::vector<std::string> Lines(const Plan& plan) {
   std::vector<std::string> lines;
   for (const core::Step& step : plan.steps) {
@@ -143,13 +143,13 @@ TEST(PlanDataset, ArchiveChecksHidesCopiesAndVerifiesTheExpiredPartitionsOnly) {
   const core::ObservedDataset observed = EventsObserved(
       {DailyPartition("2024-01-31"), DailyPartition("2024-01-29"), DailyPartition("2024-01-30")});
   const Plan plan = PlanFor(config, observed, kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("0 check_archive main/main/check_archive",
-                                       "1 hide_partition main/main/dt=2024-01-29/hide_partition",
-                                       "1 hide_partition main/main/dt=2024-01-30/hide_partition",
-                                       "2 copy_to_archive main/main/dt=2024-01-29/copy_to_archive",
-                                       "2 copy_to_archive main/main/dt=2024-01-30/copy_to_archive",
-                                       "3 verify_archive main/main/dt=2024-01-29/verify_archive",
-                                       "3 verify_archive main/main/dt=2024-01-30/verify_archive"));
+  EXPECT_THAT(Lines(plan), ElementsAre("1 check_archive main/main/check_archive",
+                                       "2 hide_partition main/main/dt=2024-01-29/hide_partition",
+                                       "2 hide_partition main/main/dt=2024-01-30/hide_partition",
+                                       "3 copy_to_archive main/main/dt=2024-01-29/copy_to_archive",
+                                       "3 copy_to_archive main/main/dt=2024-01-30/copy_to_archive",
+                                       "4 verify_archive main/main/dt=2024-01-29/verify_archive",
+                                       "4 verify_archive main/main/dt=2024-01-30/verify_archive"));
   EXPECT_THAT(
       Details(plan, {"partition", "bin", "archive"}),
       ElementsAre("partition= bin=- archive=file:///cold/events/main/main/",
@@ -238,10 +238,10 @@ TEST(PlanDataset, APartitionEndingAtTheCutoffExpiresOneEndingASecondLaterDoesNot
   EXPECT_EQ(ExpiryCutoff(*config.FindDataset("events"), kNow, util::TimeZone::Utc()),
             At("2024-01-31T00:00:00Z"));
   EXPECT_THAT(Lines(PlanFor(config, observed, kNow)),
-              ElementsAre("0 check_archive main/main/check_archive",
-                          "1 hide_partition main/main/dt=2024-01-30/hide_partition",
-                          "2 copy_to_archive main/main/dt=2024-01-30/copy_to_archive",
-                          "3 verify_archive main/main/dt=2024-01-30/verify_archive"));
+              ElementsAre("1 check_archive main/main/check_archive",
+                          "2 hide_partition main/main/dt=2024-01-30/hide_partition",
+                          "3 copy_to_archive main/main/dt=2024-01-30/copy_to_archive",
+                          "4 verify_archive main/main/dt=2024-01-30/verify_archive"));
   // A second earlier, the partition ends a second after the cutoff.
   EXPECT_THAT(Lines(PlanFor(config, observed, kNow - std::chrono::seconds(1))), IsEmpty());
 }
@@ -250,7 +250,7 @@ TEST(PlanDataset, DropHidesWithoutCopyingAndKeepsTheBinCopy) {
   const config::Config config = Parse(EventsConfig("    on_expire: drop\n    recycle_days: 7\n"));
   const Plan plan = PlanFor(
       config, EventsObserved({DailyPartition("2024-01-29"), DailyPartition("2024-02-15")}), kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("1 hide_partition main/main/dt=2024-01-29/hide_partition"));
+  EXPECT_THAT(Lines(plan), ElementsAre("2 hide_partition main/main/dt=2024-01-29/hide_partition"));
   EXPECT_THAT(Details(plan, {"bin", "archive"}),
               ElementsAre("bin=_tidemark/recycle/20240301T000000Z/dt=2024-01-29 archive=-"));
 }
@@ -258,8 +258,8 @@ TEST(PlanDataset, DropHidesWithoutCopyingAndKeepsTheBinCopy) {
 TEST(PlanDataset, DropWithRecycleDaysZeroPurgesTheBinCopyInTheSameRun) {
   const config::Config config = Parse(EventsConfig("    on_expire: drop\n    recycle_days: 0\n"));
   const Plan plan = PlanFor(config, EventsObserved({DailyPartition("2024-01-29")}), kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("1 hide_partition main/main/dt=2024-01-29/hide_partition",
-                                       "4 purge_recycled main/main/dt=2024-01-29/purge_recycled"));
+  EXPECT_THAT(Lines(plan), ElementsAre("2 hide_partition main/main/dt=2024-01-29/hide_partition",
+                                       "5 purge_recycled main/main/dt=2024-01-29/purge_recycled"));
   EXPECT_THAT(Details(plan, {"partition", "bin", "archive"}),
               ElementsAre("partition=dt=2024-01-29 "
                           "bin=_tidemark/recycle/20240301T000000Z/dt=2024-01-29 archive=-",
@@ -271,11 +271,11 @@ TEST(PlanDataset, ArchiveWithRecycleDaysZeroPurgesAfterVerifyNamingTheArchive) {
   const config::Config config =
       Parse(EventsConfig("    on_expire: archive\n    archive_to: cold\n    recycle_days: 0\n"));
   const Plan plan = PlanFor(config, EventsObserved({DailyPartition("2024-01-29")}), kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("0 check_archive main/main/check_archive",
-                                       "1 hide_partition main/main/dt=2024-01-29/hide_partition",
-                                       "2 copy_to_archive main/main/dt=2024-01-29/copy_to_archive",
-                                       "3 verify_archive main/main/dt=2024-01-29/verify_archive",
-                                       "4 purge_recycled main/main/dt=2024-01-29/purge_recycled"));
+  EXPECT_THAT(Lines(plan), ElementsAre("1 check_archive main/main/check_archive",
+                                       "2 hide_partition main/main/dt=2024-01-29/hide_partition",
+                                       "3 copy_to_archive main/main/dt=2024-01-29/copy_to_archive",
+                                       "4 verify_archive main/main/dt=2024-01-29/verify_archive",
+                                       "5 purge_recycled main/main/dt=2024-01-29/purge_recycled"));
   EXPECT_EQ(plan.steps.back().params.at("archive"), "file:///cold/events/main/main/dt=2024-01-29/");
 }
 
@@ -289,7 +289,7 @@ TEST(PlanDataset, DetachHidesIntoTheDetachedAreaAndNeverPurges) {
   old_detached.detached = true;
   observed.storages[0].bin.push_back(old_detached);
   const Plan plan = PlanFor(config, observed, kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("1 hide_partition main/main/dt=2024-01-29/hide_partition"));
+  EXPECT_THAT(Lines(plan), ElementsAre("2 hide_partition main/main/dt=2024-01-29/hide_partition"));
   EXPECT_THAT(Details(plan, {"bin"}),
               ElementsAre("bin=_tidemark/detached/20240301T000000Z/dt=2024-01-29"));
 }
@@ -330,9 +330,9 @@ TEST(PlanDataset, BinEntriesArePurgedOnceRecycleDaysHavePassedWithTheArchiveToCh
   const Plan plan = PlanFor(config, observed, kNow);
   EXPECT_THAT(
       Lines(plan),
-      ElementsAre("4 purge_recycled main/main/_tidemark/recycle/20240223T000000Z/dt=2024-01-10/"
+      ElementsAre("5 purge_recycled main/main/_tidemark/recycle/20240223T000000Z/dt=2024-01-10/"
                   "purge_recycled",
-                  "4 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "5 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
                   "purge_recycled"));
   EXPECT_THAT(Details(plan, {"partition", "bin", "archive"}),
               ElementsAre("partition=dt=2024-01-10 "
@@ -360,10 +360,10 @@ TEST(PlanDataset, AHeldPartitionIsNotExpiredUntilItsHoldEnds) {
   observed.holds = {{"main", "main", "dt=2024-01-29", At("2024-03-08T00:00:00Z")},
                     {"main", "main", "dt=2024-01-28", kNow}};  // ends now: no longer held
   const Plan plan = PlanFor(config, observed, kNow);
-  EXPECT_THAT(Lines(plan), ElementsAre("0 check_archive main/main/check_archive",
-                                       "1 hide_partition main/main/dt=2024-01-28/hide_partition",
-                                       "2 copy_to_archive main/main/dt=2024-01-28/copy_to_archive",
-                                       "3 verify_archive main/main/dt=2024-01-28/verify_archive"));
+  EXPECT_THAT(Lines(plan), ElementsAre("1 check_archive main/main/check_archive",
+                                       "2 hide_partition main/main/dt=2024-01-28/hide_partition",
+                                       "3 copy_to_archive main/main/dt=2024-01-28/copy_to_archive",
+                                       "4 verify_archive main/main/dt=2024-01-28/verify_archive"));
   EXPECT_THAT(plan.notes,
               ElementsAre("partition dt=2024-01-29 is past retention but held after a restore"));
 }
@@ -373,7 +373,7 @@ TEST(PlanDataset, AHoldOnAnotherStorageDoesNotProtectThePartition) {
   core::ObservedDataset observed = EventsObserved({DailyPartition("2024-01-29")});
   observed.holds = {{"main", "other", "dt=2024-01-29", At("2024-03-08T00:00:00Z")}};
   EXPECT_THAT(Lines(PlanFor(config, observed, kNow)),
-              ElementsAre("1 hide_partition main/main/dt=2024-01-29/hide_partition"));
+              ElementsAre("2 hide_partition main/main/dt=2024-01-29/hide_partition"));
 }
 
 TEST(PlanDataset, UnparsedPartitionsAreLeftAloneAndTheObserversNoteIsPassedOn) {
@@ -457,21 +457,21 @@ TEST(PlanDataset, LowerOrdersComeFirstAndEqualOrdersShareSeqNumbers) {
   observed.dataset = "orders";
   const Plan plan = PlanFor(config, observed, kNow);
   EXPECT_THAT(Lines(plan),
-              ElementsAre("0 check_archive raw/landing/check_archive",
-                          "1 hide_partition raw/landing/dt=2024-01-29/hide_partition",
-                          "2 copy_to_archive raw/landing/dt=2024-01-29/copy_to_archive",
-                          "3 verify_archive raw/landing/dt=2024-01-29/verify_archive",
-                          "4 purge_recycled raw/landing/dt=2024-01-29/purge_recycled",
-                          "5 check_archive silver/curated/check_archive",
-                          "5 check_archive bronze/cleaned/check_archive",
-                          "6 hide_partition silver/curated/dt=2024-01-29/hide_partition",
-                          "6 hide_partition bronze/cleaned/dt=2024-01-29/hide_partition",
-                          "7 copy_to_archive silver/curated/dt=2024-01-29/copy_to_archive",
-                          "7 copy_to_archive bronze/cleaned/dt=2024-01-29/copy_to_archive",
-                          "8 verify_archive silver/curated/dt=2024-01-29/verify_archive",
-                          "8 verify_archive bronze/cleaned/dt=2024-01-29/verify_archive",
-                          "9 purge_recycled silver/curated/dt=2024-01-29/purge_recycled",
-                          "9 purge_recycled bronze/cleaned/dt=2024-01-29/purge_recycled"));
+              ElementsAre("1 check_archive raw/landing/check_archive",
+                          "2 hide_partition raw/landing/dt=2024-01-29/hide_partition",
+                          "3 copy_to_archive raw/landing/dt=2024-01-29/copy_to_archive",
+                          "4 verify_archive raw/landing/dt=2024-01-29/verify_archive",
+                          "5 purge_recycled raw/landing/dt=2024-01-29/purge_recycled",
+                          "7 check_archive silver/curated/check_archive",
+                          "7 check_archive bronze/cleaned/check_archive",
+                          "8 hide_partition silver/curated/dt=2024-01-29/hide_partition",
+                          "8 hide_partition bronze/cleaned/dt=2024-01-29/hide_partition",
+                          "9 copy_to_archive silver/curated/dt=2024-01-29/copy_to_archive",
+                          "9 copy_to_archive bronze/cleaned/dt=2024-01-29/copy_to_archive",
+                          "10 verify_archive silver/curated/dt=2024-01-29/verify_archive",
+                          "10 verify_archive bronze/cleaned/dt=2024-01-29/verify_archive",
+                          "11 purge_recycled silver/curated/dt=2024-01-29/purge_recycled",
+                          "11 purge_recycled bronze/cleaned/dt=2024-01-29/purge_recycled"));
   EXPECT_THAT(
       Details(plan, {"location", "archive"}),
       ElementsAre("location=file:///lake/raw/orders archive=file:///cold/orders/raw/landing/",
@@ -513,11 +513,11 @@ TEST(PlanDataset, OrderGroupsAreNumberedDenselyWhateverTheOrderValues) {
   });
   observed.dataset = "orders";
   EXPECT_THAT(Lines(PlanFor(config, observed, kNow)),
-              ElementsAre("5 check_archive bronze/cleaned/check_archive",
-                          "6 hide_partition bronze/cleaned/dt=2024-01-29/hide_partition",
-                          "7 copy_to_archive bronze/cleaned/dt=2024-01-29/copy_to_archive",
-                          "8 verify_archive bronze/cleaned/dt=2024-01-29/verify_archive",
-                          "9 purge_recycled bronze/cleaned/dt=2024-01-29/purge_recycled"));
+              ElementsAre("7 check_archive bronze/cleaned/check_archive",
+                          "8 hide_partition bronze/cleaned/dt=2024-01-29/hide_partition",
+                          "9 copy_to_archive bronze/cleaned/dt=2024-01-29/copy_to_archive",
+                          "10 verify_archive bronze/cleaned/dt=2024-01-29/verify_archive",
+                          "11 purge_recycled bronze/cleaned/dt=2024-01-29/purge_recycled"));
 }
 
 // Europe/Berlin moved to summer time on 2024-03-31: that day is 23 hours long.
@@ -534,7 +534,7 @@ TEST(PlanDataset, RetentionInDaysCountsCivilDaysAcrossADstChange) {
   const Instant now = At("2024-03-31T22:00:00Z");
   EXPECT_EQ(ExpiryCutoff(config.datasets[0], now, berlin), At("2024-03-30T23:00:00Z"));
   const Plan plan = PlanFor(config, observed, now, berlin);
-  EXPECT_THAT(Lines(plan), ElementsAre("1 hide_partition main/main/dt=2024-03-30/hide_partition"));
+  EXPECT_THAT(Lines(plan), ElementsAre("2 hide_partition main/main/dt=2024-03-30/hide_partition"));
   EXPECT_THAT(Details(plan, {"bin", "range_start", "range_end"}),
               ElementsAre("bin=_tidemark/recycle/20240331T220000Z/dt=2024-03-30 "
                           "range_start=2024-03-29T23:00:00Z range_end=2024-03-30T23:00:00Z"));
@@ -543,8 +543,8 @@ TEST(PlanDataset, RetentionInDaysCountsCivilDaysAcrossADstChange) {
   EXPECT_THAT(Lines(PlanFor(config, observed, now - std::chrono::seconds(1), berlin)), IsEmpty());
   // dt=2024-03-31 ends at local midnight of 04-01 and expires a civil day later.
   EXPECT_THAT(Lines(PlanFor(config, observed, At("2024-04-01T22:00:00Z"), berlin)),
-              ElementsAre("1 hide_partition main/main/dt=2024-03-30/hide_partition",
-                          "1 hide_partition main/main/dt=2024-03-31/hide_partition"));
+              ElementsAre("2 hide_partition main/main/dt=2024-03-30/hide_partition",
+                          "2 hide_partition main/main/dt=2024-03-31/hide_partition"));
 }
 
 }  // namespace
@@ -564,12 +564,12 @@ TEST(PlanDataset, ABinEntryWithoutAVerifiedArchiveIsArchivedBeforeItCanBePurged)
   observed.archived = {other};
   EXPECT_THAT(
       Lines(PlanFor(config, observed, kNow)),
-      ElementsAre("0 check_archive main/main/check_archive",
-                  "2 copy_to_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+      ElementsAre("1 check_archive main/main/check_archive",
+                  "3 copy_to_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
                   "copy_to_archive",
-                  "3 verify_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "4 verify_archive main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
                   "verify_archive",
-                  "4 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
+                  "5 purge_recycled main/main/_tidemark/recycle/20240201T000000Z/dt=2024-01-01/"
                   "purge_recycled"));
 }
 

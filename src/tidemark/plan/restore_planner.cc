@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tidemark/config/storage_urls.h"
+#include "tidemark/core/table_name.h"
 #include "tidemark/plan/planner.h"
 #include "tidemark/util/strings.h"
 
@@ -99,9 +100,16 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
   TM_TRY_ASSIGN(Candidate c, Choose(r));
   const std::string location =
       c.observed != nullptr ? c.observed->location : config::StorageUrl(*r.config, *c.storage);
-  const std::string target = r.to.empty() ? location : r.to;
   const std::string family = config::StorageFamily(location);
-  if (config::StorageFamily(target) != family) {
+  const bool database = family == "postgres" || family == "mariadb";
+  // Databases restore --to a table of the same connection: "[schema.]table".
+  const bool to_table = database && !r.to.empty() && r.to.find("://") == std::string::npos;
+  if (to_table && !core::ParseTableName(r.to)) {
+    return util::ConfigError("--to " + r.to + ": " + core::ParseTableName(r.to).error() +
+                             " (give [schema.]table)");
+  }
+  const std::string target = r.to.empty() ? location : r.to;
+  if (!to_table && config::StorageFamily(target) != family) {
     return util::ConfigError(
         "cannot restore partition " + r.partition + " of " + location + " to " + target +
         ": a restore stays within one storage family (" + family + " data goes to a " +
@@ -131,6 +139,8 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
   step.params["location"] = location;
   step.params["target"] = target;
   step.params["connection"] = c.storage->connection;
+  if (!c.storage->table.empty()) step.params["table"] = c.storage->table;
+  if (to_table) step.params["to_table"] = r.to;
   if (use_bin) step.params["bin"] = c.bin->entry;
   if (!use_bin) step.params["archive"] = archive;
   step.about = use_bin ? "move the partition back from the recycle bin"
