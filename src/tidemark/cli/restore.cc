@@ -10,6 +10,7 @@
 
 #include "tidemark/cli/command.h"
 #include "tidemark/cli/console.h"
+#include "tidemark/config/storage_urls.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::cli {
@@ -34,6 +35,20 @@ std::string LocationUrl(const std::string& to) {
   return "file://" + std::string(cwd) + "/" + to;
 }
 
+bool IsDatabaseDataset(const config::Config& config, const std::string& name) {
+  const config::Dataset* dataset = config.FindDataset(name);
+  if (dataset == nullptr) return false;
+  for (const config::Lifecycle& lifecycle : dataset->lifecycles) {
+    for (const config::Storage& storage : lifecycle.storages) {
+      const config::Connection* connection = config.FindConnection(storage.connection);
+      const std::string family =
+          connection == nullptr ? "" : config::StorageFamily(connection->url);
+      if (family == "postgres" || family == "mariadb") return true;
+    }
+  }
+  return false;
+}
+
 int RunRestore(const GlobalOptions& global, const RestoreCommandOptions& options) {
   auto config = Load(global);
   if (!config) return Report(config.error());
@@ -43,7 +58,8 @@ int RunRestore(const GlobalOptions& global, const RestoreCommandOptions& options
   restore.dataset = options.dataset;
   restore.partition = options.partition;
   restore.lifecycle = options.lifecycle;
-  restore.to = LocationUrl(options.to);
+  // Databases restore --to a table name of the same connection; lakes to a location.
+  restore.to = IsDatabaseDataset(*config, options.dataset) ? options.to : LocationUrl(options.to);
   restore.hold = *hold;
   restore.source = options.from == "bin"       ? plan::RestoreSource::kBin
                    : options.from == "archive" ? plan::RestoreSource::kArchive
@@ -52,8 +68,11 @@ int RunRestore(const GlobalOptions& global, const RestoreCommandOptions& options
   exec::DatasetOutcome outcome = exec::RestorePartition(*config, restore, reporter);
   int code = PrintOutcomes({outcome}, true);
   if (code == kExitOk) {
+    const core::Step& step = outcome.run.steps.front();
+    const std::string target =
+        step.Param("to_table").empty() ? step.Param("target") : "table " + step.Param("to_table");
     std::printf("%s: restored %s to %s%s\n", outcome.dataset.c_str(), options.partition.c_str(),
-                outcome.run.steps.front().params.at("target").c_str(),
+                target.c_str(),
                 restore.to.empty() ? (", held from expiry for " + options.hold).c_str() : "");
   }
   return code;
@@ -70,7 +89,9 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, Commands& commands)
       ->required();
   sub->add_option("--lifecycle", options->lifecycle,
                   "the lifecycle to restore (when several have it)");
-  sub->add_option("--to", options->to, "another location (file:///path) instead of its place");
+  sub->add_option("--to", options->to,
+                  "another place instead of its own: a location (file:///path) for lakes, a "
+                  "[schema.]table of the same connection for databases");
   sub->add_option("--from", options->from, "where to take it from")
       ->check(CLI::IsMember({"auto", "bin", "archive"}))
       ->capture_default_str();

@@ -235,7 +235,8 @@ util::Result<std::vector<Column>> Columns(sql::PqConnection& conn, const core::T
   return columns;
 }
 
-util::Result<std::string> CreateTableDdl(sql::PqConnection& conn, const core::TableName& table) {
+util::Result<std::string> CreateTableDdl(sql::PqConnection& conn, const core::TableName& table,
+                                         const core::TableName& as) {
   TM_TRY_ASSIGN(std::vector<Column> columns, Columns(conn, table));
   TM_TRY_ASSIGN(sql::PqRows constraints,
                 conn.Query("SELECT co.conname, pg_get_constraintdef(co.oid) "
@@ -244,7 +245,7 @@ util::Result<std::string> CreateTableDdl(sql::PqConnection& conn, const core::Ta
                            "WHERE n.nspname = $1 AND c.relname = $2 AND co.contype IN "
                            "('c', 'u', 'p') ORDER BY co.conname",
                            {table.schema, table.name}));
-  std::string ddl = "CREATE TABLE " + sql::QuoteQualified(table.schema, table.name) + " (";
+  std::string ddl = "CREATE TABLE " + sql::QuoteQualified(as.schema, as.name) + " (";
   for (size_t i = 0; i < columns.size(); ++i) {
     const Column& c = columns[i];
     ddl += (i == 0 ? "\n  " : ",\n  ") + sql::QuoteIdent(c.name) + " " + c.type;

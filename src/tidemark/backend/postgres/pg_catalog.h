@@ -116,9 +116,10 @@ struct Column {
 // The table's columns in order (dropped columns left out).
 util::Result<std::vector<Column>> Columns(sql::PqConnection& conn, const core::TableName& table);
 
-// A CREATE TABLE statement for `table` as it is: columns with types, NOT NULL and
-// defaults, and its CHECK, UNIQUE and PRIMARY KEY constraints.
-util::Result<std::string> CreateTableDdl(sql::PqConnection& conn, const core::TableName& table);
+// A CREATE TABLE statement for `table` as it is, named `as`: columns with types,
+// NOT NULL and defaults, and its CHECK, UNIQUE and PRIMARY KEY constraints.
+util::Result<std::string> CreateTableDdl(sql::PqConnection& conn, const core::TableName& table,
+                                         const core::TableName& as);
 
 }  // namespace tidemark::backend::postgres
 

@@ -154,7 +154,12 @@ util::Result<bool> DefaultHasRows(const StepEnv& env, const KeyInfo& key, const 
 }
 
 util::Status EnsureRecycleSchema(const StepEnv& env) {
+  TM_TRY_ASSIGN(sql::PqRows there, env.conn->Query("SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                                                   {std::string(kRecycleSchema)}));
+  if (there.rows() > 0) return {};
   auto created = env.conn->Exec(std::string("CREATE SCHEMA IF NOT EXISTS ") + kRecycleSchema);
+  // Two steps creating it at once: IF NOT EXISTS does not guard against that race.
+  if (!created && env.conn->Sqlstate() == "23505") return {};
   if (!created && env.conn->Sqlstate() == "42501") {
     return util::StepError(created.error().message() +
                            "; tidemark needs CREATE on the database "
@@ -337,7 +342,7 @@ util::Status PurgeRecycled(const StepEnv& env) {
   const std::string bin = env.step->Param("bin");
   TM_TRY_ASSIGN(Relation r, LookUp(*env.conn, kRecycleSchema, bin));
   if (!r.exists) return {};
-  if (!env.step->Param("archive").empty()) TM_TRY(VerifyArchive(env));
+  if (!env.step->Param("archive").empty()) TM_TRY(CheckArchiveBeforeDrop(env));
   return RunDdl(env, "DROP TABLE " + sql::QuoteQualified(kRecycleSchema, bin));
 }
 

@@ -57,6 +57,9 @@ util::Status RestoreFromBin(const StepEnv& env);
 util::Status CopyToArchive(const StepEnv& env);
 util::Status VerifyArchive(const StepEnv& env);
 util::Status RestoreFromArchive(const StepEnv& env);
+// Before the bin copy is dropped: the archive's manifest and data file are there at
+// their sizes, its row count equals the table's, and it is durable.
+util::Status CheckArchiveBeforeDrop(const StepEnv& env);
 
 // Attaches `table` (a standalone table in the parent's schema) to the parent with
 // `bound` ("FOR VALUES FROM (…) TO (…)"), adding a CHECK constraint for the bounds
