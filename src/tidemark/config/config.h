@@ -49,6 +49,8 @@ struct Connection {
   std::string profile;         // S3: a profile of the AWS shared config/credentials files
   std::string region;          // S3: the region, when the URL's ?region= does not give it
   std::string endpoint;        // S3: an S3-compatible endpoint URL instead of AWS
+  int lock_timeout_ms = 2000;  // databases: wait for locks per DDL attempt
+  int ddl_attempts = 6;        // databases: attempts of a DDL that timed out on locks
   Position position;
 };
 

@@ -95,6 +95,13 @@ constexpr KeyInfo kConnectionKeys[] = {
      "S3: the region (also accepted as `?region=` in the URL)."},
     {"endpoint", KeyType::kString, false, "",
      "S3: the endpoint URL of an S3-compatible server, instead of AWS."},
+    {"lock_timeout_ms", KeyType::kInteger, false, "`2000`",
+     "Databases: how long one attempt of a DDL statement waits for its locks before it "
+     "gives up and tries again later, so that other sessions never queue behind tidemark "
+     "for longer."},
+    {"ddl_attempts", KeyType::kInteger, false, "`6`",
+     "Databases: attempts of a DDL statement that timed out waiting for locks, with "
+     "backoff doubling from 250 ms, before the step fails (resumably)."},
 };
 
 constexpr KeyInfo kArchiveKeys[] = {

@@ -45,6 +45,8 @@ Connection ReadConnection(const YamlEntry& entry, ParseContext& context) {
   Assign(fields.String("profile"), connection.profile);
   Assign(fields.String("region"), connection.region);
   Assign(fields.String("endpoint"), connection.endpoint);
+  if (auto ms = fields.Integer("lock_timeout_ms", 1)) connection.lock_timeout_ms = *ms;
+  if (auto attempts = fields.Integer("ddl_attempts", 1)) connection.ddl_attempts = *attempts;
   return connection;
 }
 

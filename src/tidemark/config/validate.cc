@@ -47,6 +47,14 @@ void ValidateConnectionKeys(const Connection& connection, const std::string& sch
     context.problems.Add(context.sources.Find(path + ".password_file", connection.position),
                          what + " gives both password_env and password_file; keep one");
   }
+  if (KindOfScheme(scheme) != SystemKind::kDatabase) {
+    for (const char* key : {"lock_timeout_ms", "ddl_attempts"}) {
+      if (!context.sources.Has(path + "." + key)) continue;
+      context.problems.Add(context.sources.Find(path + "." + key, connection.position),
+                           what + " is " + scheme + ", and " + key +
+                               " applies to database connections only; remove it");
+    }
+  }
   if (scheme == "s3" || KindOfScheme(scheme) == SystemKind::kUnknown) return;
   const std::pair<const char*, const std::string*> s3_only[] = {
       {"access_key_env", &connection.access_key_env},

@@ -65,6 +65,12 @@ class PostgresBackend : public Backend {
   util::Result<core::ObservedStorage> Describe(const StorageRef& ref, const TableInfo& table,
                                                const Catalog& catalog, const util::TimeZone& zone);
   util::Status CheckArchive(const Step& step);
+  DdlPolicy Policy() const {
+    DdlPolicy policy;
+    policy.lock_timeout_ms = connection_.lock_timeout_ms;
+    policy.attempts = connection_.ddl_attempts;
+    return policy;
+  }
 
   const config::Config& config_;
   config::Connection connection_;
@@ -81,6 +87,10 @@ util::Result<sql::PqConnection*> PostgresBackend::Connect() {
     options.password_file = config_.ResolvePath(connection_.password_file);
   options.what = "connection '" + connection_.name + "'";
   TM_TRY_ASSIGN(conn_, sql::PqConnection::Open(options));
+  // Every statement of this session waits at most this long for a lock; DDL retries
+  // with backoff instead of queueing every other session behind it (pg_steps.h).
+  auto limited = conn_->Exec("SET lock_timeout = " + std::to_string(Policy().lock_timeout_ms));
+  if (!limited) return util::Fail(util::ErrorCategory::kConnect, limited.error().message());
   if (conn_->ServerVersion() < 110000) {
     return util::Fail(util::ErrorCategory::kConnect,
                       conn_->Describe() + " is PostgreSQL " +
@@ -316,6 +326,7 @@ util::Status PostgresBackend::Execute(const Step& step, StepContext& context) {
   env.step = &step;
   env.context = &context;
   env.parent = Qualified(step.Param("table"));
+  env.policy = Policy();
   if (!step.Param("timezone").empty()) {
     TM_TRY_ASSIGN(env.zone, util::TimeZone::Load(step.Param("timezone")));
   }
