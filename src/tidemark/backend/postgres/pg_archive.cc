@@ -113,12 +113,16 @@ util::Status CopyToArchive(const StepEnv& env) {
   util::Progress& progress = *env.context->progress;
   progress.Begin("export " + s.partition, s.IntParam("bytes"));
   ProgressBatch batch(progress);
-  auto copied = env.conn->CopyOut("COPY " + sql::QuoteQualified(source.schema, source.name) + " (" +
-                                      ColumnNames(table.columns) + ") TO STDOUT",
-                                  [&](std::string_view piece) -> util::Status {
-                                    batch.Add(piece.size());
-                                    return writer->Write(piece);
-                                  });
+  // A partition that is itself partitioned can only be copied through a query.
+  const std::string copy = r.relkind == 'p'
+                               ? "COPY (SELECT " + ColumnNames(table.columns) + " FROM " +
+                                     sql::QuoteQualified(source.schema, source.name) + ") TO STDOUT"
+                               : "COPY " + sql::QuoteQualified(source.schema, source.name) + " (" +
+                                     ColumnNames(table.columns) + ") TO STDOUT";
+  auto copied = env.conn->CopyOut(copy, [&](std::string_view piece) -> util::Status {
+    batch.Add(piece.size());
+    return writer->Write(piece);
+  });
   batch.Flush();
   progress.End();
   if (!copied) return tl::unexpected(copied.error());

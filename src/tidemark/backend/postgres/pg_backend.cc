@@ -180,6 +180,18 @@ util::Result<core::ObservedStorage> PostgresBackend::Describe(const StorageRef& 
                              " of type date, which cannot be split into " +
                              core::FormatSpan(dataset.interval) + " partitions");
   }
+  if (kind == KeyKind::kTimestamp && dataset.interval.unit == core::SpanUnit::kHour) {
+    // Civil hours repeat and vanish where clocks change: no set of hourly ranges on a
+    // timestamp without time zone can follow them.
+    const util::Instant probe = util::Now();
+    if (zone.OffsetAt(probe) != zone.OffsetAt(probe + std::chrono::days(182))) {
+      return util::ConfigError(where + " is partitioned by " + table.key_name +
+                               " of type timestamp without time zone, whose civil hours "
+                               "repeat or vanish in " +
+                               zone.name() +
+                               " when clocks change; use timestamptz, or timezone: UTC");
+    }
+  }
   core::ObservedStorage observed;
   observed.lifecycle = ref.lifecycle->name;
   observed.storage = ref.storage->name;
