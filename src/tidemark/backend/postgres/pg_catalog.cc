@@ -33,7 +33,8 @@ WITH wanted AS (
 ), parents AS (
   SELECT w.ord, c.oid, c.relkind, pt.partstrat, pt.partnatts,
          a.attname AS key_name, format_type(a.atttypid, a.atttypmod) AS key_type,
-         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS key_def
+         CASE WHEN pt.partnatts <> 1 OR pt.partattrs[0] = 0
+              THEN pg_get_partkeydef(c.oid) END AS key_def
   FROM wanted w
   JOIN pg_namespace n ON n.nspname = w.nsp
   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.rel
