@@ -40,6 +40,21 @@ std::string Clean(const char* message) {
   return text;
 }
 
+// The first words of a statement, for messages ("CREATE TABLE …").
+std::string Summary(std::string_view sql) {
+  std::string text(sql.substr(0, 80));
+  for (char& c : text) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  if (sql.size() > 80) text += "…";
+  return text;
+}
+
+int64_t RowsOf(const PGresult* result) {
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  return tuples == nullptr || *tuples == '\0' ? 0 : std::strtoll(tuples, nullptr, 10);
+}
+
 std::string Field(const PGresult* result, int code) {
   const char* value = PQresultErrorField(result, code);
   return value == nullptr ? "" : value;
@@ -130,19 +145,33 @@ util::Error PqConnection::StatementError(std::string_view what) {
   return util::Error(util::ErrorCategory::kStep, text, retryable);
 }
 
-namespace {
-
-// The first words of a statement, for messages ("CREATE TABLE …").
-std::string Summary(std::string_view sql) {
-  std::string text(sql.substr(0, 80));
-  for (char& c : text) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  if (sql.size() > 80) text += "…";
-  return text;
+util::Error PqConnection::ResultError(const PGresult* result, std::string_view sql) {
+  sqlstate_ = Field(result, PG_DIAG_SQLSTATE);
+  std::string detail = Clean(PQresultErrorMessage(result));
+  if (detail.empty()) detail = Clean(PQerrorMessage(impl_->conn));
+  if (detail.empty()) detail = "the connection was lost";
+  const bool healthy = PQstatus(impl_->conn) == CONNECTION_OK;
+  return util::Error(util::ErrorCategory::kStep,
+                     describe_ + ": " + Summary(sql) + ": " + detail +
+                         (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
+                     healthy && IsRetryableSqlstate(sqlstate_));
 }
 
-}  // namespace
+util::Result<int64_t> PqConnection::FinishCopy(std::string_view sql) {
+  int64_t rows = 0;
+  std::optional<util::Error> failure;
+  while (PGresult* result = PQgetResult(impl_->conn)) {
+    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
+      rows = RowsOf(result);
+    } else if (!failure) {
+      failure = ResultError(result, sql);
+    }
+    PQclear(result);
+  }
+  if (failure) return tl::unexpected(*failure);
+  if (PQstatus(impl_->conn) != CONNECTION_OK) return tl::unexpected(StatementError(Summary(sql)));
+  return rows;
+}
 
 util::Result<PqRows> PqConnection::Query(std::string_view sql, const PqParams& params) {
   sqlstate_.clear();
@@ -155,16 +184,7 @@ util::Result<PqRows> PqConnection::Query(std::string_view sql, const PqParams& p
   std::unique_ptr<PGresult, decltype(&PQclear)> owned(result, &PQclear);
   ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    sqlstate_ = Field(result, PG_DIAG_SQLSTATE);
-    std::string detail = Clean(PQresultErrorMessage(result));
-    util::Error error = StatementError(Summary(sql));
-    if (!detail.empty()) {
-      error = util::Error(error.category(),
-                          describe_ + ": " + Summary(sql) + ": " + detail +
-                              (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                          error.retryable());
-    }
-    return tl::unexpected(error);
+    return tl::unexpected(ResultError(result, sql));
   }
   PqRows rows;
   const char* tuples = PQcmdTuples(result);
@@ -197,33 +217,14 @@ util::Status PqConnection::Exec(std::string_view sql) {
     ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY &&
         !first) {
-      sqlstate_ = Field(result, PG_DIAG_SQLSTATE);
-      std::string detail = Clean(PQresultErrorMessage(result));
-      first = util::Error(util::ErrorCategory::kStep,
-                          describe_ + ": " + Summary(sql) + ": " + detail +
-                              (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                          IsRetryableSqlstate(sqlstate_));
+      first = ResultError(result, sql);
     }
     PQclear(result);
   }
   if (PQstatus(impl_->conn) != CONNECTION_OK && !first) first = StatementError(Summary(sql));
-  if (first) {
-    if (PQstatus(impl_->conn) != CONNECTION_OK) {
-      return tl::unexpected(util::Error(first->category(), first->message(), false));
-    }
-    return tl::unexpected(*first);
-  }
+  if (first) return tl::unexpected(*first);
   return {};
 }
-
-namespace {
-
-int64_t RowsOf(PGresult* result) {
-  const char* tuples = PQcmdTuples(result);
-  return tuples == nullptr || *tuples == '\0' ? 0 : std::strtoll(tuples, nullptr, 10);
-}
-
-}  // namespace
 
 util::Result<int64_t> PqConnection::CopyOut(
     std::string_view sql, const std::function<util::Status(std::string_view)>& sink) {
@@ -231,16 +232,8 @@ util::Result<int64_t> PqConnection::CopyOut(
   std::string text(sql);
   PGresult* started = PQexec(impl_->conn, text.c_str());
   if (PQresultStatus(started) != PGRES_COPY_OUT) {
-    sqlstate_ = Field(started, PG_DIAG_SQLSTATE);
-    std::string detail = Clean(PQresultErrorMessage(started));
+    util::Error error = ResultError(started, sql);
     PQclear(started);
-    util::Error error = StatementError(Summary(sql));
-    if (!detail.empty()) {
-      error = util::Error(error.category(),
-                          describe_ + ": " + Summary(sql) + ": " + detail +
-                              (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                          error.retryable());
-    }
     return tl::unexpected(error);
   }
   PQclear(started);
@@ -280,24 +273,7 @@ util::Result<int64_t> PqConnection::CopyOut(
     while (PGresult* result = PQgetResult(impl_->conn)) PQclear(result);
     return tl::unexpected(*sink_error);
   }
-  int64_t rows = 0;
-  std::optional<util::Error> failure;
-  while (PGresult* result = PQgetResult(impl_->conn)) {
-    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
-      rows = RowsOf(result);
-    } else if (!failure) {
-      sqlstate_ = Field(result, PG_DIAG_SQLSTATE);
-      failure =
-          util::Error(util::ErrorCategory::kStep,
-                      describe_ + ": " + Summary(sql) + ": " + Clean(PQresultErrorMessage(result)) +
-                          (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                      false);
-    }
-    PQclear(result);
-  }
-  if (failure) return tl::unexpected(*failure);
-  if (PQstatus(impl_->conn) != CONNECTION_OK) return tl::unexpected(StatementError(Summary(sql)));
-  return rows;
+  return FinishCopy(sql);
 }
 
 util::Result<int64_t> PqConnection::CopyIn(
@@ -306,14 +282,9 @@ util::Result<int64_t> PqConnection::CopyIn(
   std::string text(sql);
   PGresult* started = PQexec(impl_->conn, text.c_str());
   if (PQresultStatus(started) != PGRES_COPY_IN) {
-    sqlstate_ = Field(started, PG_DIAG_SQLSTATE);
-    std::string detail = Clean(PQresultErrorMessage(started));
+    util::Error error = ResultError(started, sql);
     PQclear(started);
-    return tl::unexpected(
-        util::Error(util::ErrorCategory::kStep,
-                    describe_ + ": " + Summary(sql) + ": " + detail +
-                        (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                    IsRetryableSqlstate(sqlstate_)));
+    return tl::unexpected(error);
   }
   PQclear(started);
   std::optional<util::Error> source_error;
@@ -333,24 +304,8 @@ util::Result<int64_t> PqConnection::CopyIn(
   if (PQputCopyEnd(impl_->conn, source_error ? abort_reason.c_str() : nullptr) != 1) {
     return tl::unexpected(StatementError(Summary(sql)));
   }
-  int64_t rows = 0;
-  std::optional<util::Error> failure;
-  while (PGresult* result = PQgetResult(impl_->conn)) {
-    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
-      rows = RowsOf(result);
-    } else if (!failure) {
-      sqlstate_ = Field(result, PG_DIAG_SQLSTATE);
-      failure =
-          util::Error(util::ErrorCategory::kStep,
-                      describe_ + ": " + Summary(sql) + ": " + Clean(PQresultErrorMessage(result)) +
-                          (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"),
-                      IsRetryableSqlstate(sqlstate_));
-    }
-    PQclear(result);
-  }
+  auto rows = FinishCopy(sql);
   if (source_error) return tl::unexpected(*source_error);
-  if (failure) return tl::unexpected(*failure);
-  if (PQstatus(impl_->conn) != CONNECTION_OK) return tl::unexpected(StatementError(Summary(sql)));
   return rows;
 }
 

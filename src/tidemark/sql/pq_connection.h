@@ -30,6 +30,8 @@
 
 #include "tidemark/util/error.h"
 
+struct pg_result;  // libpq's PGresult
+
 namespace tidemark::sql {
 
 struct PqOptions {
@@ -107,6 +109,11 @@ class PqConnection {
   struct Impl;
   explicit PqConnection(std::unique_ptr<Impl> impl);
   util::Error StatementError(std::string_view what);
+  // The error a failed result reports, with its SQLSTATE; retryable by the SQLSTATE
+  // while the connection stands.
+  util::Error ResultError(const pg_result* result, std::string_view sql);
+  // Collects the results that end a COPY: the rows it reports, or its first error.
+  util::Result<int64_t> FinishCopy(std::string_view sql);
 
   std::unique_ptr<Impl> impl_;
   std::string sqlstate_;
