@@ -106,7 +106,7 @@ RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
       if (results[i]) continue;
       ++tally.failed;
       blocked.insert(BlockKey(*group[i]));
-      record_error(results[i].error().WithContext(run.dataset + ": step " + group[i]->id));
+      record_error(results[i].error().WithContext("step " + group[i]->id));
     }
   }
   (void)state_.FinishRun(run.run_id, tally.failed + tally.blocked == 0 ? "done" : "failed");

@@ -119,7 +119,7 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
     const util::Instant until = core::AddSpan(
         c.request->now, {dataset.recycle_days, core::SpanUnit::kDay}, 1, *c.request->zone);
     bin = core::FitIdentifier(partition.name,
-                              "__until_" + util::FormatCompactUtc(until, "%Y%m%dT%H%M%SZ"),
+                              "__until_" + util::FormatCompactUtc(until, "%Y%m%d_%H%M%S"),
                               kMaxIdentifierBytes);
   }
   const std::string retention = FormatSpan(*dataset.retention);

@@ -233,7 +233,7 @@ TEST(PlanDatabase, ExpiredPartitionsGoToTheRecycleSchemaNamedWithTheirPurgeTime)
               At("2024-03-01T10:30:00Z"), Zone("UTC"));
   EXPECT_THAT(Lines(plan), ElementsAre("1 check_archive ",
                                        "2 hide_partition events_p20240129 "
-                                       "bin=events_p20240129__until_20240308T103000Z",
+                                       "bin=events_p20240129__until_20240308_103000",
                                        "3 copy_to_archive events_p20240129",
                                        "4 verify_archive events_p20240129"));
   const core::Step& hide = plan.steps[1];

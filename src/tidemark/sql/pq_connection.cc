@@ -33,6 +33,8 @@ std::string Redact(const std::string& url) {
 // libpq messages end with a newline and may span lines; one line is easier to read.
 std::string Clean(const char* message) {
   std::string text = message == nullptr ? "" : message;
+  // The server's excerpt of the statement ("LINE 1: … ^") only repeats the statement.
+  if (size_t excerpt = text.find("\nLINE "); excerpt != std::string::npos) text.resize(excerpt);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   for (char& c : text) {
     if (c == '\n') c = ' ';

@@ -363,6 +363,14 @@ util::Status PostgresBackend::Execute(const Step& step, StepContext& context) {
     return util::StepError("step " + step.id + ": the postgres backend has no action " +
                            step.action);
   }
+  if (!status && conn_ && conn_->Sqlstate() == "42501") {
+    // insufficient_privilege: the server's message names the object; say what
+    // tidemark needs, since applying again cannot help until that changes.
+    return util::StepError(status.error().message() + "; the role of connection '" +
+                           connection_.name + "' must own " + env.parent.ToString() +
+                           " and may need CREATE on its schema (see docs/postgres.md, "
+                           "Privileges)");
+  }
   return status;
 }
 

@@ -120,12 +120,17 @@ util::Status MoveFromDefaultAndAttach(const StepEnv& env, const KeyInfo& key,
   }
   env.context->progress->End();
   // The last rows and the attach, under the default partition's lock.
+  // The parent is locked first (readers go on, writers wait), so that no insert is
+  // routed to the default partition and then queued behind its lock: once the range
+  // is attached, such a row would no longer fit there.
   return WithRetries(env, "attaching " + env.step->partition, [&]() -> util::Status {
     return InTransaction(
         env, "SET LOCAL lock_timeout = " + std::to_string(env.policy.lock_timeout_ms) +
-                 "; LOCK TABLE " + source + " IN ACCESS EXCLUSIVE MODE; " + move("") +
-                 "; COMMENT ON TABLE " + staging + " IS NULL; ALTER TABLE " + Table(env.parent) +
-                 " ATTACH PARTITION " + staging + " " + bounds.clause);
+                 "; LOCK TABLE " + Table(env.parent) + " IN SHARE ROW EXCLUSIVE MODE; LOCK TABLE " +
+                 source + " IN ACCESS EXCLUSIVE MODE; " + move("") + "; COMMENT ON TABLE " +
+                 staging + " IS NULL; ALTER TABLE " + Table(env.parent) + " ATTACH PARTITION " +
+                 staging + " " + bounds.clause + "; ALTER TABLE " + staging +
+                 " DROP CONSTRAINT IF EXISTS " + kBoundsConstraint);
   });
 }
 
@@ -186,11 +191,11 @@ util::Status WithRetries(const StepEnv& env, const std::string& what,
     auto status = attempt();
     if (status || !status.error().retryable()) return status;
     if (i >= env.policy.attempts) {
+      // Not retryable any more: the attempts were made here.
       return util::StepError(
           what + ": gave up after " + std::to_string(i) + " attempts, each waiting up to " +
-              std::to_string(env.policy.lock_timeout_ms) +
-              " ms for its locks (a long transaction holds them?): " + status.error().message(),
-          /*retryable=*/true);
+          std::to_string(env.policy.lock_timeout_ms) +
+          " ms for its locks (a long transaction holds them?): " + status.error().message());
     }
     const int jitter = std::uniform_int_distribution<int>(0, backoff)(random);
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff + jitter));
@@ -239,10 +244,9 @@ util::Status CreatePartition(const StepEnv& env) {
     }
     // A staging table of an earlier attempt: go on moving rows and attach.
     if (!def) {
-      return RunDdl(env, "COMMENT ON TABLE " + sql::QuoteQualified(env.parent.schema, s.partition) +
-                             " IS NULL; ALTER TABLE " + Table(env.parent) + " ATTACH PARTITION " +
-                             sql::QuoteQualified(env.parent.schema, s.partition) + " " +
-                             bounds.clause);
+      TM_TRY(RunDdl(env, "COMMENT ON TABLE " + sql::QuoteQualified(env.parent.schema, s.partition) +
+                             " IS NULL"));
+      return AttachWithCheck(env, s.partition, bounds.clause, key.column, key.kind);
     }
     return MoveFromDefaultAndAttach(env, key, *def, bounds);
   }
@@ -374,8 +378,13 @@ util::Status AttachWithCheck(const StepEnv& env, const std::string& table, const
     TM_TRY(RunDdl(env, "ALTER TABLE " + qualified + " ADD CONSTRAINT " + kBoundsConstraint +
                            " CHECK (" + util::Join(checks, " AND ") + ")"));
   }
-  return RunDdl(
-      env, "ALTER TABLE " + Table(env.parent) + " ATTACH PARTITION " + qualified + " " + bound);
+  // The constraint has served once ATTACH skipped its scan; it goes in the same
+  // transaction, while the new partition is not yet visible to anyone.
+  return WithRetries(env, "attaching " + table, [&] {
+    return InTransaction(env, "ALTER TABLE " + Table(env.parent) + " ATTACH PARTITION " +
+                                  qualified + " " + bound + "; ALTER TABLE " + qualified +
+                                  " DROP CONSTRAINT IF EXISTS " + kBoundsConstraint);
+  });
 }
 
 // Restore --to a standalone table: the bin table renamed, no attach.
