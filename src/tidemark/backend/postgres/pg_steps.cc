@@ -140,22 +140,12 @@ util::Status CreateStaging(const StepEnv& env, const KeyInfo& key, const Bounds&
   const std::string staging = sql::QuoteQualified(env.parent.schema, env.step->partition);
   return InTransaction(
       env, "CREATE TABLE " + staging + " (LIKE " + Table(env.parent) +
-               " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING GENERATED); "
-               "COMMENT ON TABLE " +
+               " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING GENERATED "
+               "INCLUDING INDEXES); COMMENT ON TABLE " +
                staging + " IS " + sql::QuoteLiteral(kStagingComment) + "; ALTER TABLE " + staging +
                " ADD CONSTRAINT " + kBoundsConstraint + " CHECK (" + sql::QuoteIdent(key.column) +
                " IS NOT NULL AND " + sql::QuoteIdent(key.column) + " >= " + bounds.from + " AND " +
                sql::QuoteIdent(key.column) + " < " + bounds.to + ")");
-}
-
-util::Result<bool> DefaultHasRows(const StepEnv& env, const KeyInfo& key, const std::string& def,
-                                  const Bounds& bounds) {
-  TM_TRY_ASSIGN(sql::PqRows rows,
-                env.conn->Query("SELECT EXISTS (SELECT 1 FROM " +
-                                sql::QuoteQualified(env.parent.schema, def) + " WHERE " +
-                                sql::QuoteIdent(key.column) + " >= " + bounds.from + " AND " +
-                                sql::QuoteIdent(key.column) + " < " + bounds.to + ")"));
-  return rows.Bool(0, 0);
 }
 
 util::Status EnsureRecycleSchema(const StepEnv& env) {
@@ -250,16 +240,17 @@ util::Status CreatePartition(const StepEnv& env) {
     }
     return MoveFromDefaultAndAttach(env, key, *def, bounds);
   }
-  bool staged = false;
-  if (def) {
-    TM_TRY_ASSIGN(staged, DefaultHasRows(env, key, *def, bounds));
-  }
-  if (!staged) {
+  // With a default partition, CREATE … PARTITION OF would scan it holding an ACCESS
+  // EXCLUSIVE lock on the parent, stopping every reader; a standalone table attached
+  // under a SHARE ROW EXCLUSIVE lock lets readers go on.
+  if (!def) {
     auto created =
         RunDdl(env, "CREATE TABLE " + sql::QuoteQualified(env.parent.schema, s.partition) +
                         " PARTITION OF " + Table(env.parent) + " " + bounds.clause);
-    // 23514: rows of the range reached the default partition in the meantime.
-    if (created || env.conn->Sqlstate() != "23514" || !def) return created;
+    // 23514: a default partition appeared meanwhile, with rows of the range.
+    if (created || env.conn->Sqlstate() != "23514") return created;
+    TM_TRY_ASSIGN(def, DefaultPartition(*env.conn, env.parent));
+    if (!def) return created;
   }
   TM_TRY(CreateStaging(env, key, bounds));
   util::Failpoint("default.staged");
