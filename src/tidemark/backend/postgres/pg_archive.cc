@@ -144,15 +144,10 @@ util::Status VerifyArchive(const StepEnv& env) {
   if (!manifest.table) {
     return util::Fail(util::ErrorCategory::kVerify, s.Param("archive") + " is not a table archive");
   }
-  TM_TRY_ASSIGN(Relation r, LookUp(*env.conn, kRecycleSchema, bin));
-  if (!r.exists) return {};  // purged after an earlier verify
-  TM_TRY_ASSIGN(int64_t rows, CountRows(env, kRecycleSchema, bin));
-  if (rows != manifest.table->rows) {
-    return util::Fail(util::ErrorCategory::kVerify,
-                      "the archive " + s.Param("archive") + " holds " +
-                          std::to_string(manifest.table->rows) + " rows but " + bin + " has " +
-                          std::to_string(rows));
-  }
+  // The rows were compared with the count the server reported for the COPY when the
+  // archive was written, and the bin table is counted again before it is dropped
+  // (CheckArchiveBeforeDrop); counting it here too would read the whole table a third
+  // time for nothing.
   return {};
 }
 

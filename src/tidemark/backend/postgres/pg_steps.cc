@@ -318,7 +318,13 @@ util::Status HidePartition(const StepEnv& env) {
         return env.conn->Exec("ALTER TABLE " + Table(env.parent) + " DETACH PARTITION " +
                               partition + " FINALIZE");
       }
-      return env.conn->Exec(detach);
+      auto detached = env.conn->Exec(detach);
+      // 55000: another partition of this table is being detached concurrently (by a
+      // parallel step); PostgreSQL allows one at a time, so wait and try again.
+      if (!detached && env.conn->Sqlstate() == "55000" && env.conn->Healthy()) {
+        return util::StepError(detached.error().message(), /*retryable=*/true);
+      }
+      return detached;
     }));
     util::Failpoint("pg.detached");
   }
