@@ -46,6 +46,10 @@ class Worker {
     TM_TRY_ASSIGN(state_, state::OpenStateStore(config_.state, config_.base_dir));
     return {};
   }
+  // Whether the snapshot shows the dataset has nothing to do and no run file to resume.
+  // Then nothing changes, so no lock is taken: a read needs none, and thousands of idle
+  // datasets cost no write to the state store.
+  util::Result<bool> NothingToDo(const config::Dataset& dataset, DatasetOutcome& outcome);
   util::Status PlanAndExecute(const config::Dataset& dataset, DatasetOutcome& outcome);
   void Execute(const core::RunFile& run, const std::string& path, DatasetOutcome& outcome);
 
@@ -88,6 +92,11 @@ void Worker::ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcom
     outcome.error = opened.error();
     return;
   }
+  auto idle = NothingToDo(dataset, outcome);
+  if (!idle || *idle) {
+    if (!idle) outcome.error = idle.error();
+    return;
+  }
   DatasetLock lock(*state_, dataset.name);
   auto locked = lock.Acquire();
   if (!locked) {
@@ -96,6 +105,30 @@ void Worker::ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcom
   }
   auto status = PlanAndExecute(dataset, outcome);
   if (!status && !outcome.error) outcome.error = status.error();
+}
+
+util::Result<bool> Worker::NothingToDo(const config::Dataset& dataset, DatasetOutcome& outcome) {
+  for (const config::Lifecycle& lifecycle : dataset.lifecycles) {
+    for (const config::Storage& storage : lifecycle.storages) {
+      if (snapshot_.Find(dataset.name, lifecycle.name, storage.name) == nullptr) return false;
+    }
+  }
+  if (!options_.force_run && !options_.plan_only) {
+    auto planned_for =
+        options_.now_given ? std::optional<util::Instant>(options_.now) : std::nullopt;
+    if (FindReusableRun(RunsDirectory(config_), dataset.name, "archival", util::Now(),
+                        planned_for)) {
+      return false;
+    }
+  }
+  TM_TRY_ASSIGN(auto observed,
+                ObserveDataset(config_, dataset, backends_, *state_, zone_, &snapshot_));
+  plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
+  plan::Plan plan = plan::PlanDataset(request);
+  if (!plan.steps.empty()) return false;
+  for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
+  outcome.notes = plan.notes;
+  return true;
 }
 
 util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutcome& outcome) {

@@ -1,6 +1,7 @@
 #include "tidemark/state/sqlite_database.h"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <sqlite3.h>
@@ -10,7 +11,13 @@ namespace tidemark::state {
 struct Database::Handle {
   sqlite3* db = nullptr;
   std::string path;
-  ~Handle() { sqlite3_close_v2(db); }
+  // Prepared statements by their text, kept for the connection's life: the state
+  // store runs the same few statements for every dataset of a run.
+  std::map<std::string, sqlite3_stmt*> statements;
+  ~Handle() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db);
+  }
 };
 
 namespace {
@@ -22,9 +29,13 @@ util::Error SqliteError(sqlite3* db, const std::string& what, const std::string&
                      "state store " + path + ": " + what + ": " + sqlite3_errmsg(db), busy);
 }
 
-struct Statement {
-  sqlite3_stmt* stmt = nullptr;
-  ~Statement() { sqlite3_finalize(stmt); }
+// Leaves a cached statement ready for its next use, however its use ended.
+struct Reset {
+  sqlite3_stmt* stmt;
+  ~Reset() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
 };
 
 int Bind(sqlite3_stmt* stmt, int index, const Value& value) {
@@ -91,11 +102,18 @@ util::Status Database::Execute(const std::string& sql) {
 
 util::Result<std::vector<Row>> Database::Query(const std::string& sql,
                                                const std::vector<Value>& params) {
-  Statement statement;
-  if (sqlite3_prepare_v2(handle_->db, sql.c_str(), -1, &statement.stmt, nullptr) != SQLITE_OK) {
+  sqlite3_stmt*& cached = handle_->statements[sql];
+  if (cached == nullptr &&
+      sqlite3_prepare_v2(handle_->db, sql.c_str(), -1, &cached, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(cached);
+    handle_->statements.erase(sql);
     return tl::unexpected(
         SqliteError(handle_->db, "cannot prepare " + sql.substr(0, 60), handle_->path));
   }
+  struct {
+    sqlite3_stmt* stmt;
+  } statement{cached};
+  Reset reset{cached};
   for (size_t i = 0; i < params.size(); ++i)
     Bind(statement.stmt, static_cast<int>(i + 1), params[i]);
   std::vector<Row> rows;
