@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -357,10 +358,70 @@ struct TableArchiveReader::State {
   int64_t pieces = 0;
   bool ended = false;
 
+  // The data file is read and its sha256 computed on a thread of its own, a few blocks
+  // ahead of the decompression, so that the two overlap on two cores.
+  static constexpr size_t kReadBlock = 1 << 20;
+  static constexpr size_t kBlocksAhead = 4;
+  std::thread reader;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> blocks;  // read, not yet taken
+  bool read_all = false;           // the reader saw the end of the file
+  bool stop = false;               // the reader must stop (destruction)
+  std::optional<util::Error> read_error;
+  std::string current;  // the block being handed out
+  size_t offset = 0;
+
+  ~State() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    changed.notify_all();
+    if (reader.joinable()) reader.join();
+  }
+
+  void StartReading() {
+    reader = std::thread([this] {
+      for (;;) {
+        std::string block(kReadBlock, '\0');
+        auto n = file->Read(block.data(), block.size());
+        std::unique_lock<std::mutex> lock(mutex);
+        if (!n) {
+          read_error = n.error();
+        } else if (*n > 0) {
+          block.resize(*n);
+          lock.unlock();
+          compressed_digest.Update(block.data(), block.size());
+          lock.lock();
+          compressed_bytes += static_cast<int64_t>(*n);
+          changed.wait(lock, [&] { return stop || blocks.size() < kBlocksAhead; });
+          if (stop) return;
+          blocks.push_back(std::move(block));
+          changed.notify_all();
+          continue;
+        }
+        read_all = true;
+        changed.notify_all();
+        return;
+      }
+    });
+  }
+
   util::Result<size_t> ReadCompressed(char* buffer, size_t size) {
-    TM_TRY_ASSIGN(size_t n, file->Read(buffer, size));
-    compressed_digest.Update(buffer, n);
-    compressed_bytes += static_cast<int64_t>(n);
+    if (offset == current.size()) {
+      std::unique_lock<std::mutex> lock(mutex);
+      changed.wait(lock, [&] { return !blocks.empty() || read_all || read_error; });
+      if (read_error) return tl::unexpected(*read_error);
+      if (blocks.empty()) return size_t{0};  // the end; the digest is complete
+      current = std::move(blocks.front());
+      blocks.pop_front();
+      offset = 0;
+      changed.notify_all();
+    }
+    const size_t n = std::min(size, current.size() - offset);
+    std::memcpy(buffer, current.data() + offset, n);
+    offset += n;
     progress->Advance(static_cast<int64_t>(n));
     return n;
   }
@@ -392,6 +453,7 @@ util::Result<std::unique_ptr<TableArchiveReader>> TableArchiveReader::Open(
                                       " bytes; the manifest says " + std::to_string(data.size)));
   }
   TM_TRY_ASSIGN(state->file, archive.store->OpenRead(key));
+  state->StartReading();
   State* self = state.get();
   TM_TRY_ASSIGN(state->decompressor, ZstdDecompressor::Create(
                                          [self](char* buffer, size_t size) {
@@ -434,7 +496,13 @@ util::Status TableArchiveReader::CheckEnd() {
                                       found + ", the manifest says " + expected +
                                       "; the archive is damaged"));
   };
-  // Whatever follows the last frame has been read by the decompressor's source too.
+  // Whatever follows the last frame has been read by the decompressor's source too;
+  // reading on to the end here also means the reading thread is done with the digest.
+  char rest[4096];
+  for (;;) {
+    TM_TRY_ASSIGN(size_t n, s.ReadCompressed(rest, sizeof rest));
+    if (n == 0) break;
+  }
   if (s.compressed_bytes != file.size) {
     return differs("compressed size", std::to_string(s.compressed_bytes),
                    std::to_string(file.size));
