@@ -72,26 +72,16 @@ class PgCrash : public ::testing::TestWithParam<Scenario> {
         "INSERT INTO events SELECT 400000 + g, '2024-05-01'::timestamptz + g * interval '1 hour', "
         "  'may ' || g FROM generate_series(1, 100) g;"
         "ANALYZE events"));
-    WriteFile(ws_.config(),
-              "state: sqlite:.tidemark/state.db\n"
-              "runs_dir: .tidemark/runs\n"
-              "connections:\n"
-              "  pg: { url: \"" +
-                  db_.url() + "\", password_env: " + kTestPgPasswordEnv +
-                  " }\n"
-                  "  cold: { url: \"file:archive\" }\n"
-                  "archives:\n"
-                  "  cold: { connection: cold }\n"
-                  "datasets:\n"
-                  "  events:\n"
-                  "    storage: { connection: pg, table: public.events }\n"
-                  "    partition_by: created_at\n"
-                  "    interval: 1 day\n"
-                  "    premake: 1\n"
-                  "    retention: 30 days\n"
-                  "    archive_to: cold\n"
-                  "    recycle_days: " +
-                  std::to_string(GetParam().recycle_days) + "\n");
+    WriteFile(ws_.config(), PgConfigYaml(db_.url(),
+                                         "  events:\n"
+                                         "    storage: { connection: pg, table: public.events }\n"
+                                         "    partition_by: created_at\n"
+                                         "    interval: 1 day\n"
+                                         "    premake: 1\n"
+                                         "    retention: 30 days\n"
+                                         "    archive_to: cold\n"
+                                         "    recycle_days: " +
+                                             std::to_string(GetParam().recycle_days) + "\n"));
     originals_ = Live();
     ASSERT_EQ(originals_.size(), 12000u + 12000u + 500u + 15000u + 100u);
   }

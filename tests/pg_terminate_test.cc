@@ -31,23 +31,13 @@ TEST(PgTerminate, ATerminatedExportFailsWithExitOneDropsNothingAndARerunComplete
               "  repeat(md5(g::text), 6) FROM generate_series(1, " +
               std::to_string(kRows) + ") g"));
   Workspace ws;
-  WriteFile(ws.config(),
-            "state: sqlite:.tidemark/state.db\n"
-            "runs_dir: .tidemark/runs\n"
-            "connections:\n"
-            "  pg: { url: \"" +
-                db.url() + "\", password_env: " + kTestPgPasswordEnv +
-                " }\n"
-                "  cold: { url: \"file:archive\" }\n"
-                "archives:\n"
-                "  cold: { connection: cold }\n"
-                "datasets:\n"
-                "  events:\n"
-                "    storage: { connection: pg, table: public.events }\n"
-                "    partition_by: created_at\n"
-                "    retention: 30 days\n"
-                "    archive_to: cold\n"
-                "    recycle_days: 0\n");
+  WriteFile(ws.config(), PgConfigYaml(db.url(),
+                                      "  events:\n"
+                                      "    storage: { connection: pg, table: public.events }\n"
+                                      "    partition_by: created_at\n"
+                                      "    retention: 30 days\n"
+                                      "    archive_to: cold\n"
+                                      "    recycle_days: 0\n"));
   const std::map<std::string, std::string> env = {{kTestPgPasswordEnv, TestPgServer().password}};
 
   CommandResult first;

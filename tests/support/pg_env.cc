@@ -114,4 +114,18 @@ sql::PqRows PgTestDatabase::Query(const std::string& sql, const sql::PqParams& p
   return std::move(*rows);
 }
 
+std::string PgConfigYaml(const std::string& url, const std::string& datasets) {
+  return "state: sqlite:.tidemark/state.db\n"
+         "runs_dir: .tidemark/runs\n"
+         "connections:\n"
+         "  pg: { url: \"" +
+         url + "\", password_env: " + kTestPgPasswordEnv +
+         " }\n"
+         "  cold: { url: \"file:archive\" }\n"
+         "archives:\n"
+         "  cold: { connection: cold }\n"
+         "datasets:\n" +
+         datasets;
+}
+
 }  // namespace tidemark::testing

@@ -39,6 +39,11 @@ std::string PgUrlWithDatabase(const std::string& url, const std::string& databas
 // A new, empty database on the test server, with a name no other test uses
 // (tm_<pid>_<counter>_<random>), dropped WITH (FORCE) when this object is destroyed.
 // Every failure fails the current test; check ok() before relying on the database.
+// A tidemark.yaml with connection `pg` to `url` (password from kTestPgPasswordEnv),
+// an archive `cold` under ./archive, the SQLite state in ./.tidemark, then `datasets`
+// (the text under `datasets:`).
+std::string PgConfigYaml(const std::string& url, const std::string& datasets);
+
 class PgTestDatabase {
  public:
   PgTestDatabase();

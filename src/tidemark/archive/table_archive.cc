@@ -48,17 +48,6 @@ int64_t CountRows(const char* data, size_t size) {
   return rows;
 }
 
-util::Result<std::string> ReadText(const TreeLocation& at, const std::string& name) {
-  TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, name)));
-  std::string text;
-  char block[65536];
-  while (true) {
-    TM_TRY_ASSIGN(size_t n, reader->Read(block, sizeof block));
-    if (n == 0) return text;
-    text.append(block, n);
-  }
-}
-
 util::Status WriteText(const TreeLocation& at, const std::string& name, const std::string& text) {
   TM_TRY_ASSIGN(auto writer, at.store->OpenWrite(store::JoinKey(at.prefix, name)));
   TM_TRY(writer->Write(text.data(), text.size()));

@@ -108,17 +108,6 @@ util::Status WriteText(const TreeLocation& at, const std::string& name, const st
   return writer->Commit(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
 }
 
-util::Result<std::string> ReadText(const TreeLocation& at, const std::string& name) {
-  TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, name)));
-  std::string text;
-  char block[65536];
-  while (true) {
-    TM_TRY_ASSIGN(size_t n, reader->Read(block, sizeof block));
-    if (n == 0) return text;
-    text.append(block, n);
-  }
-}
-
 void DeleteTemporaries(const TreeLocation& at, const std::vector<std::string>& keys) {
   for (const std::string& key : keys) (void)at.store->Delete(key);
 }
@@ -155,6 +144,17 @@ util::Result<std::string> KeepOrCopy(const TreeLocation& source, const TreeLocat
 }
 
 }  // namespace
+
+util::Result<std::string> ReadText(const TreeLocation& at, const std::string& name) {
+  TM_TRY_ASSIGN(auto reader, at.store->OpenRead(store::JoinKey(at.prefix, name)));
+  std::string text;
+  char block[65536];
+  while (true) {
+    TM_TRY_ASSIGN(size_t n, reader->Read(block, sizeof block));
+    if (n == 0) return text;
+    text.append(block, n);
+  }
+}
 
 util::Result<Manifest> ReadManifest(const TreeLocation& archive) {
   auto text = ReadText(archive, kManifestName);

@@ -37,6 +37,9 @@ util::Result<Manifest> CopyToArchive(const TreeLocation& source, const TreeLocat
 util::Result<Manifest> VerifyArchive(const TreeLocation& archive, const TreeLocation* source,
                                      util::Progress& progress);
 
+// The whole of the small object `name` under `at` (a manifest) as text.
+util::Result<std::string> ReadText(const TreeLocation& at, const std::string& name);
+
 // Reads the manifest at `archive` and nothing else; a kVerify error when absent.
 util::Result<Manifest> ReadManifest(const TreeLocation& archive);
 

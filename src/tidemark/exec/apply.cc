@@ -146,16 +146,11 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
       return {};
     }
   }
-  bool from_snapshot = false;
-  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_,
-                                              &snapshot_, &from_snapshot));
+  // NothingToDo planned from the snapshot, read before this dataset's lock was taken;
+  // the plan that is written rests on a fresh view.
+  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
-  if (!plan.steps.empty() && from_snapshot) {
-    // The snapshot was read before this dataset's lock was taken: plan on a fresh view.
-    TM_TRY_ASSIGN(observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
-    plan = plan::PlanDataset(request);
-  }
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
   if (plan.steps.empty()) return {};

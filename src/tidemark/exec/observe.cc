@@ -55,9 +55,8 @@ util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
                                                    const config::Dataset& dataset,
                                                    BackendPool& backends, state::StateStore& state,
                                                    const util::TimeZone& zone,
-                                                   const Snapshot* snapshot, bool* from_snapshot) {
+                                                   const Snapshot* snapshot) {
   (void)config;
-  if (from_snapshot != nullptr) *from_snapshot = false;
   core::ObservedDataset observed;
   observed.dataset = dataset.name;
   for (const config::Lifecycle& lifecycle : dataset.lifecycles) {
@@ -68,7 +67,6 @@ util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
       if (cached != nullptr) {
         if (!*cached) return tl::unexpected(cached->error());
         observed.storages.push_back(**cached);
-        if (from_snapshot != nullptr) *from_snapshot = true;
         continue;
       }
       TM_TRY_ASSIGN(backend::Backend * backend, backends.For(storage.connection));

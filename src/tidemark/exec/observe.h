@@ -42,14 +42,12 @@ Snapshot TakeSnapshot(const config::Config& config,
                       const util::TimeZone& zone);
 
 // Observes every storage of a dataset (from `snapshot` where it has the storage), and
-// adds its holds and archive records from the state store. `from_snapshot` tells
-// whether any storage came from the snapshot.
+// adds its holds and archive records from the state store.
 util::Result<core::ObservedDataset> ObserveDataset(const config::Config& config,
                                                    const config::Dataset& dataset,
                                                    BackendPool& backends, state::StateStore& state,
                                                    const util::TimeZone& zone,
-                                                   const Snapshot* snapshot = nullptr,
-                                                   bool* from_snapshot = nullptr);
+                                                   const Snapshot* snapshot = nullptr);
 
 }  // namespace tidemark::exec
 
