@@ -435,6 +435,7 @@ util::Status RestoreFromBin(const StepEnv& env) {
                                     sql::QuoteQualified(kRecycleSchema, s.partition) +
                                     " SET SCHEMA " + sql::QuoteIdent(env.parent.schema));
     }));
+    util::Failpoint("restore.moved");
     TM_TRY_ASSIGN(placed, LookUp(*env.conn, env.parent.schema, s.partition));
   } else if (!attached && !BinComment::FromComment(placed.comment)) {
     return util::StepError("a table " + s.partition + " already stands in schema " +
