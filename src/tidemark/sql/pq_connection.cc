@@ -1,5 +1,6 @@
 #include "tidemark/sql/pq_connection.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -175,39 +176,92 @@ util::Result<int64_t> PqConnection::FinishCopy(std::string_view sql) {
   return rows;
 }
 
-util::Result<PqRows> PqConnection::Query(std::string_view sql, const PqParams& params) {
-  sqlstate_.clear();
-  std::string text(sql);
+namespace {
+
+// The values of `params` as libpq takes them.
+std::vector<const char*> ParamValues(const PqParams& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* result = PQexecParams(impl_->conn, text.c_str(), static_cast<int>(params.size()),
-                                  nullptr, values.data(), nullptr, nullptr, 0);
-  std::unique_ptr<PGresult, decltype(&PQclear)> owned(result, &PQclear);
-  ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    return tl::unexpected(ResultError(result, sql));
-  }
+  return values;
+}
+
+}  // namespace
+
+PqRows PqConnection::MakeRows(std::shared_ptr<PGresult> result) {
   PqRows rows;
-  const char* tuples = PQcmdTuples(result);
+  const char* tuples = PQcmdTuples(result.get());
   rows.affected_ = tuples == nullptr || *tuples == '\0' ? 0 : std::strtoll(tuples, nullptr, 10);
-  const int n = PQnfields(result);
-  const int count = PQntuples(result);
+  const int n = PQnfields(result.get());
   rows.names_.reserve(n);
-  for (int c = 0; c < n; ++c) rows.names_.emplace_back(PQfname(result, c));
-  rows.values_.resize(count);
-  for (int r = 0; r < count; ++r) {
-    auto& row = rows.values_[r];
-    row.reserve(n);
-    for (int c = 0; c < n; ++c) {
-      if (PQgetisnull(result, r, c)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(PQgetvalue(result, r, c), PQgetlength(result, r, c)));
-      }
-    }
-  }
+  for (int c = 0; c < n; ++c) rows.names_.emplace_back(PQfname(result.get(), c));
+  rows.rows_ = PQntuples(result.get());
+  rows.result_ = std::move(result);
   return rows;
+}
+
+util::Result<PqRows> PqConnection::Query(std::string_view sql, const PqParams& params) {
+  sqlstate_.clear();
+  std::string text(sql);
+  std::vector<const char*> values = ParamValues(params);
+  std::shared_ptr<PGresult> result(
+      PQexecParams(impl_->conn, text.c_str(), static_cast<int>(params.size()), nullptr,
+                   values.data(), nullptr, nullptr, 0),
+      &PQclear);
+  ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return tl::unexpected(ResultError(result.get(), sql));
+  }
+  return MakeRows(std::move(result));
+}
+
+util::Status PqConnection::QueryEach(
+    const std::vector<Statement>& statements,
+    const std::function<util::Status(size_t, const PqRows&)>& each) {
+  sqlstate_.clear();
+  if (statements.empty()) return {};
+  PGconn* conn = impl_->conn;
+  if (PQenterPipelineMode(conn) != 1) return tl::unexpected(StatementError("pipeline mode"));
+  std::optional<util::Error> failure;
+  size_t sent = 0;
+  for (const Statement& statement : statements) {
+    std::string text(statement.sql);
+    std::vector<const char*> values = ParamValues(statement.params);
+    if (PQsendQueryParams(conn, text.c_str(), static_cast<int>(statement.params.size()), nullptr,
+                          values.data(), nullptr, nullptr, 0) != 1) {
+      failure = StatementError(Summary(statement.sql));
+      break;
+    }
+    ++sent;
+  }
+  if (PQpipelineSync(conn) != 1 && !failure) failure = StatementError("pipeline sync");
+  // Each statement's results end with a null; the sync's result ends the pipeline.
+  size_t index = 0;
+  for (;;) {
+    PGresult* raw = PQgetResult(conn);
+    if (raw == nullptr) {
+      if (PQstatus(conn) != CONNECTION_OK) {
+        if (!failure) failure = StatementError(Summary(statements[std::min(index, sent)].sql));
+        break;
+      }
+      if (++index > sent) break;  // not reached while the sync is pending; a safeguard
+      continue;
+    }
+    std::shared_ptr<PGresult> result(raw, &PQclear);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status == PGRES_PIPELINE_ABORTED) continue;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      if (!failure) failure = ResultError(raw, statements[std::min(index, sent - 1)].sql);
+      continue;
+    }
+    if (failure) continue;
+    auto handled = each(index, MakeRows(std::move(result)));
+    if (!handled) failure = handled.error();
+  }
+  (void)PQexitPipelineMode(conn);
+  if (failure) return tl::unexpected(*failure);
+  return {};
 }
 
 util::Status PqConnection::Exec(std::string_view sql) {
@@ -324,18 +378,21 @@ int PqRows::Column(std::string_view name) const {
   return -1;
 }
 
-const std::string& PqRows::Text(int row, int column) const {
-  static const std::string kEmpty;
-  const auto& value = values_[row][column];
-  return value ? *value : kEmpty;
+bool PqRows::IsNull(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string_view PqRows::View(int row, int column) const {
+  return std::string_view(PQgetvalue(result_.get(), row, column),
+                          static_cast<size_t>(PQgetlength(result_.get(), row, column)));
 }
 
 int64_t PqRows::Int(int row, int column) const {
-  const std::string& text = Text(row, column);
-  if (text.empty()) return 0;
-  char* end = nullptr;
-  long long value = std::strtoll(text.c_str(), &end, 10);
-  return end == text.c_str() ? 0 : value;
+  std::string_view text = View(row, column);
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  (void)end;
+  return error == std::errc() ? value : 0;
 }
 
 std::string QuoteIdent(std::string_view name) {

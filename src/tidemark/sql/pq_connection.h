@@ -41,28 +41,32 @@ struct PqOptions {
   std::string what;           // names the connection in messages: "connection 'app'"
 };
 
-// A query's rows, as text (the server's text output format).
+// A query's rows, as text (the server's text output format). It keeps libpq's result
+// and hands out views into it: a catalog read of tens of thousands of rows copies
+// nothing. Copies share the result.
 class PqRows {
  public:
   PqRows() = default;
-  int rows() const { return static_cast<int>(values_.size()); }
+  int rows() const { return rows_; }
   int columns() const { return static_cast<int>(names_.size()); }
   // The index of a column by name; -1 when absent.
   int Column(std::string_view name) const;
-  bool IsNull(int row, int column) const { return !values_[row][column].has_value(); }
-  // The value, or "" for NULL.
-  const std::string& Text(int row, int column) const;
+  bool IsNull(int row, int column) const;
+  // The value, or "" for NULL; valid while this PqRows (or a copy) lives.
+  std::string_view View(int row, int column) const;
+  std::string Text(int row, int column) const { return std::string(View(row, column)); }
   // The value as an integer; 0 for NULL or text that is not a number.
   int64_t Int(int row, int column) const;
   // "t"/"f" as a boolean.
-  bool Bool(int row, int column) const { return Text(row, column) == "t"; }
+  bool Bool(int row, int column) const { return View(row, column) == "t"; }
   // Rows the statement inserted, updated, deleted or copied (its command tag).
   int64_t affected() const { return affected_; }
 
  private:
   friend class PqConnection;
+  std::shared_ptr<pg_result> result_;
   std::vector<std::string> names_;
-  std::vector<std::vector<std::optional<std::string>>> values_;
+  int rows_ = 0;
   int64_t affected_ = 0;
 };
 
@@ -79,6 +83,18 @@ class PqConnection {
 
   // Runs one statement with parameters ($1, $2, …) and returns its rows.
   util::Result<PqRows> Query(std::string_view sql, const PqParams& params = {});
+  // Runs `statements` in one round trip (libpq's pipeline mode) and hands each one's
+  // rows to `each` with its index, in order, as they arrive: the caller works on one
+  // result while the server computes the next, and holds one result at a time. The
+  // first failure (a statement's or `each`'s) is returned; the statements after a failed
+  // one are not run, and those before it have been.
+  struct Statement {
+    std::string_view sql;
+    PqParams params;
+  };
+  util::Status QueryEach(const std::vector<Statement>& statements,
+                         const std::function<util::Status(size_t, const PqRows&)>& each);
+
   // Runs one or more statements without parameters (simple protocol); no rows.
   util::Status Exec(std::string_view sql);
 
@@ -112,6 +128,8 @@ class PqConnection {
   // The error a failed result reports, with its SQLSTATE; retryable by the SQLSTATE
   // while the connection stands.
   util::Error ResultError(const pg_result* result, std::string_view sql);
+  // The rows of a successful result, which they keep.
+  static PqRows MakeRows(std::shared_ptr<pg_result> result);
   // Collects the results that end a COPY: the rows it reports, or its first error.
   util::Result<int64_t> FinishCopy(std::string_view sql);
 

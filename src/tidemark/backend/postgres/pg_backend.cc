@@ -201,33 +201,27 @@ util::Result<core::ObservedStorage> PostgresBackend::Describe(const StorageRef& 
     p.name = child.name;
     p.rows = child.rows;
     p.bytes = child.bytes;
-    auto bound = ParseRangeBound(child.bound);
-    if (!bound) {
-      p.state = core::PartitionState::kUnparsed;
-      p.problem = bound.error();
-    } else if (bound->is_default) {
+    if (child.key_bound && child.key_bound->is_default) {
       p.state = core::PartitionState::kDefault;
       if (child.rows > 0) {
         observed.notes.push_back("the default partition " + child.name + " of " + name +
                                  " holds about " + std::to_string(child.rows) +
                                  " rows; partitions created for their ranges take them over");
       }
-    } else if (kind == KeyKind::kInteger) {
-      auto from = BoundInteger(bound->from.front());
-      auto to = BoundInteger(bound->to.front());
-      if (from && to) {
-        p.ids = core::IdRange{*from, *to};
-      } else {
-        p.state = core::PartitionState::kUnparsed;
-        p.problem = "open-ended bounds " + child.bound;
-      }
+    } else if (child.key_bound && kind == KeyKind::kInteger) {
+      p.ids = core::IdRange{child.key_bound->from, child.key_bound->to};
+    } else if (child.key_bound) {
+      p.range = core::TimeRange{KeyInstant(child.key_bound->from, kind, zone),
+                                KeyInstant(child.key_bound->to, kind, zone)};
     } else {
-      auto from = BoundInstant(bound->from.front(), kind, zone);
-      auto to = BoundInstant(bound->to.front(), kind, zone);
-      if (from && to) {
-        p.range = core::TimeRange{*from, *to};
+      // Only a bound read deparsed gets here (pg_catalog.cc): say what it is.
+      p.state = core::PartitionState::kUnparsed;
+      auto bound = ParseRangeBound(child.bound);
+      if (!bound) {
+        p.problem = bound.error();
+      } else if (kind == KeyKind::kInteger) {
+        p.problem = "open-ended bounds " + child.bound;
       } else {
-        p.state = core::PartitionState::kUnparsed;
         p.problem = "bounds that are not whole instants: " + child.bound;
       }
     }

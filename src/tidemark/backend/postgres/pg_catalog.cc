@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tidemark/backend/postgres/pg_bounds.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::backend::postgres {
@@ -25,47 +26,53 @@ std::string TextArray(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-// Partitions of the wanted tables, then every table carrying a tidemark comment.
+// The partitions of the wanted tables ($1 schemas, $2 names). Bounds come as
+// relpartbound's node tree, decoded here (pg_bounds.h); pg_get_expr deparses only each
+// table's first partition, whose two forms must agree, or every bound when $3 is true.
 // pg_get_expr gets relation 0: a bound holds only constants, and naming the relation
-// would make the server open every partition to deparse it (three times slower).
-constexpr char kCatalogQuery[] = R"SQL(
+// would make the server open every partition to deparse it. Schemas come as oids, named
+// by kNamespaceQuery: joining pg_namespace per partition costs the server more.
+constexpr char kPartitionsQuery[] = R"SQL(
 WITH wanted AS (
   SELECT w.nsp, w.rel, w.ord
   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(nsp, rel, ord)
-), parents AS (
+), parents AS MATERIALIZED (
   SELECT w.ord, c.oid, c.relkind, pt.partstrat, pt.partnatts,
          a.attname AS key_name, format_type(a.atttypid, a.atttypmod) AS key_type,
          CASE WHEN pt.partnatts <> 1 OR pt.partattrs[0] = 0
-              THEN pg_get_partkeydef(c.oid) END AS key_def
+              THEN pg_get_partkeydef(c.oid) END AS key_def,
+         (SELECT min(pi.inhrelid) FROM pg_inherits pi WHERE pi.inhparent = c.oid) AS probe
   FROM wanted w
   JOIN pg_namespace n ON n.nspname = w.nsp
   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.rel
   LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = pt.partattrs[0]
 )
-SELECT 'p' AS kind, p.ord, p.relkind::text AS relkind, p.partstrat::text AS strategy,
+SELECT p.ord, p.relkind::text AS relkind, p.partstrat::text AS strategy,
        p.partnatts AS key_columns, p.key_name, p.key_type, p.key_def,
-       cn.nspname AS child_schema, ch.relname AS child_name,
-       pg_get_expr(ch.relpartbound, 0) AS bound,
-       ch.reltuples::bigint AS rows,
-       ch.relpages::bigint * current_setting('block_size')::bigint AS bytes,
-       i.inhdetachpending AS pending, ch.relkind::text AS child_kind, NULL AS comment
+       ch.relnamespace AS child_schema, ch.relname AS child_name,
+       CASE WHEN $3 OR ch.oid = p.probe THEN pg_get_expr(ch.relpartbound, 0) END AS bound,
+       CASE WHEN NOT $3 THEN ch.relpartbound::text END AS node,
+       ch.reltuples::bigint AS rows, ch.relpages::bigint AS pages,
+       i.inhdetachpending AS pending, ch.relkind::text AS child_kind
 FROM parents p
 LEFT JOIN pg_inherits i ON i.inhparent = p.oid
 LEFT JOIN pg_class ch ON ch.oid = i.inhrelid
-LEFT JOIN pg_namespace cn ON cn.oid = ch.relnamespace
-UNION ALL
-SELECT 'b', NULL, c.relkind::text, NULL, NULL, NULL, NULL, NULL, n.nspname, c.relname, NULL,
-       c.reltuples::bigint, c.relpages::bigint * current_setting('block_size')::bigint,
-       NULL, NULL, d.description
+)SQL";
+
+// Every table carrying a tidemark comment: the recycle bin.
+constexpr char kBinQuery[] = R"SQL(
+SELECT c.relnamespace, c.relname, c.reltuples::bigint, c.relpages::bigint, d.description
 FROM pg_description d
 JOIN pg_class c ON c.oid = d.objoid
-JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE d.classoid = 'pg_class'::regclass AND d.objsubid = 0 AND d.description LIKE 'tidemark:%'
   AND NOT c.relispartition
 )SQL";
 
-char FirstChar(const std::string& text) { return text.empty() ? 0 : text[0]; }
+constexpr char kNamespaceQuery[] =
+    "SELECT oid, nspname, current_setting('block_size')::bigint FROM pg_namespace";
+
+char FirstChar(std::string_view text) { return text.empty() ? 0 : text[0]; }
 
 }  // namespace
 
@@ -111,56 +118,146 @@ std::optional<BinComment> BinComment::FromComment(const std::string& comment) {
   return c;
 }
 
-util::Result<Catalog> ReadCatalog(sql::PqConnection& conn,
-                                  const std::vector<core::TableName>& tables) {
-  std::vector<std::string> schemas, names;
-  for (const core::TableName& t : tables) {
-    schemas.push_back(t.schema);
-    names.push_back(t.name);
+namespace {
+
+// Names of schemas by oid, and the server's block size.
+struct Namespaces {
+  std::map<std::string, std::string, std::less<>> names;
+  int64_t block_size = 8192;
+
+  std::string Name(std::string_view oid) const {
+    auto it = names.find(oid);
+    return it == names.end() ? std::string() : it->second;
   }
-  TM_TRY_ASSIGN(sql::PqRows rows,
-                conn.Query(kCatalogQuery, {TextArray(schemas), TextArray(names)}));
-  Catalog catalog;
-  catalog.tables.resize(tables.size());
-  for (size_t i = 0; i < tables.size(); ++i) catalog.tables[i].table = tables[i];
-  const int kind = rows.Column("kind"), ord = rows.Column("ord"), relkind = rows.Column("relkind"),
+};
+
+// Reads the rows of kPartitionsQuery for `tables` into `out` (one TableInfo each).
+// With `deparsed` false, bounds are decoded from node trees; returns false when one
+// does not decode or disagrees with its deparsed form: read again with `deparsed`.
+bool ReadPartitions(const sql::PqRows& rows, const Namespaces& namespaces, bool deparsed,
+                    std::vector<TableInfo>& out) {
+  const int ord = rows.Column("ord"), relkind = rows.Column("relkind"),
             strategy = rows.Column("strategy"), key_columns = rows.Column("key_columns"),
             key_name = rows.Column("key_name"), key_type = rows.Column("key_type"),
             key_def = rows.Column("key_def"), child_schema = rows.Column("child_schema"),
             child_name = rows.Column("child_name"), bound = rows.Column("bound"),
-            row_count = rows.Column("rows"), bytes = rows.Column("bytes"),
-            pending = rows.Column("pending"), child_kind = rows.Column("child_kind"),
-            comment = rows.Column("comment");
+            node = rows.Column("node"), row_count = rows.Column("rows"),
+            pages = rows.Column("pages"), pending = rows.Column("pending"),
+            child_kind = rows.Column("child_kind");
   for (int r = 0; r < rows.rows(); ++r) {
-    if (rows.Text(r, kind) == "b") {
-      auto parsed = BinComment::FromComment(rows.Text(r, comment));
-      if (!parsed) continue;
-      catalog.bin.push_back({rows.Text(r, child_schema), rows.Text(r, child_name),
-                             rows.Int(r, row_count), rows.Int(r, bytes), std::move(*parsed)});
-      continue;
-    }
     const int64_t index = rows.Int(r, ord) - 1;
-    if (index < 0 || index >= static_cast<int64_t>(tables.size())) continue;
-    TableInfo& t = catalog.tables[index];
+    if (index < 0 || index >= static_cast<int64_t>(out.size())) continue;
+    TableInfo& t = out[index];
     if (!t.found) {
       t.found = true;
-      t.relkind = FirstChar(rows.Text(r, relkind));
-      t.strategy = FirstChar(rows.Text(r, strategy));
+      t.relkind = FirstChar(rows.View(r, relkind));
+      t.strategy = FirstChar(rows.View(r, strategy));
       t.key_columns = static_cast<int>(rows.Int(r, key_columns));
       t.key_name = rows.Text(r, key_name);
       t.key_type = rows.Text(r, key_type);
       t.key_def = rows.Text(r, key_def);
     }
     if (rows.IsNull(r, child_name)) continue;
-    ChildInfo child;
-    child.schema = rows.Text(r, child_schema);
+    ChildInfo& child = t.children.emplace_back();
+    child.schema = namespaces.Name(rows.View(r, child_schema));
     child.name = rows.Text(r, child_name);
     child.bound = rows.Text(r, bound);
     child.rows = rows.Int(r, row_count);
-    child.bytes = rows.Int(r, bytes);
+    child.bytes = rows.Int(r, pages) * namespaces.block_size;
     child.detach_pending = rows.Bool(r, pending);
-    child.relkind = FirstChar(rows.Text(r, child_kind));
-    t.children.push_back(std::move(child));
+    child.relkind = FirstChar(rows.View(r, child_kind));
+    const KeyKind key = t.key_columns == 1 ? KeyKindOf(t.key_type) : KeyKind::kOther;
+    if (key == KeyKind::kOther) continue;  // Describe refuses the table
+    std::optional<KeyBound> from_text;
+    if (!child.bound.empty()) {
+      if (auto parsed = ParseRangeBound(child.bound)) from_text = TextKeyBound(*parsed, key);
+    }
+    if (deparsed) {
+      child.key_bound = from_text;
+      continue;
+    }
+    child.key_bound = DecodeNodeBound(rows.View(r, node), key);
+    if (!child.key_bound) return false;
+    if (!child.bound.empty() && child.key_bound != from_text) return false;
+  }
+  return true;
+}
+
+util::Status ReadBin(const sql::PqRows& rows, const Namespaces& namespaces,
+                     std::vector<BinTable>& bin) {
+  for (int r = 0; r < rows.rows(); ++r) {
+    auto parsed = BinComment::FromComment(rows.Text(r, 4));
+    if (!parsed) continue;
+    bin.push_back({namespaces.Name(rows.View(r, 0)), rows.Text(r, 1), rows.Int(r, 2),
+                   rows.Int(r, 3) * namespaces.block_size, std::move(*parsed)});
+  }
+  return {};
+}
+
+// The chunks of `tables` whose bounds are read with `deparsed`, into `catalog`; adds
+// to `undecoded` the first index of each chunk whose node trees did not all decode.
+util::Status ReadChunks(sql::PqConnection& conn, const std::vector<core::TableName>& tables,
+                        size_t per_query, const std::vector<size_t>& firsts, bool deparsed,
+                        bool with_bin, Namespaces& namespaces, Catalog& catalog,
+                        std::vector<size_t>& undecoded) {
+  std::vector<sql::PqConnection::Statement> statements;
+  if (with_bin) {
+    statements.push_back({kNamespaceQuery, {}});
+    statements.push_back({kBinQuery, {}});
+  }
+  const size_t head = statements.size();
+  for (size_t first : firsts) {
+    std::vector<std::string> schemas, names;
+    for (size_t i = first; i < std::min(first + per_query, tables.size()); ++i) {
+      schemas.push_back(tables[i].schema);
+      names.push_back(tables[i].name);
+    }
+    statements.push_back(
+        {kPartitionsQuery, {TextArray(schemas), TextArray(names), deparsed ? "true" : "false"}});
+  }
+  return conn.QueryEach(statements, [&](size_t index, const sql::PqRows& rows) -> util::Status {
+    if (with_bin && index == 0) {
+      for (int r = 0; r < rows.rows(); ++r) {
+        namespaces.names.emplace(rows.Text(r, 0), rows.Text(r, 1));
+        namespaces.block_size = rows.Int(r, 2);
+      }
+      return {};
+    }
+    if (with_bin && index == 1) return ReadBin(rows, namespaces, catalog.bin);
+    const size_t first = firsts[index - head];
+    const size_t count = std::min(first + per_query, tables.size()) - first;
+    std::vector<TableInfo> chunk(count);
+    if (!ReadPartitions(rows, namespaces, deparsed, chunk)) {
+      undecoded.push_back(first);
+      return {};
+    }
+    for (size_t i = 0; i < count; ++i) {
+      chunk[i].table = tables[first + i];
+      catalog.tables[first + i] = std::move(chunk[i]);
+    }
+    return {};
+  });
+}
+
+}  // namespace
+
+util::Result<Catalog> ReadCatalog(sql::PqConnection& conn,
+                                  const std::vector<core::TableName>& tables,
+                                  size_t tables_per_query) {
+  const size_t per_query = std::max<size_t>(1, tables_per_query);
+  Catalog catalog;
+  catalog.tables.resize(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) catalog.tables[i].table = tables[i];
+  std::vector<size_t> firsts;
+  for (size_t first = 0; first < tables.size(); first += per_query) firsts.push_back(first);
+  Namespaces namespaces;
+  std::vector<size_t> undecoded;
+  TM_TRY(ReadChunks(conn, tables, per_query, firsts, /*deparsed=*/false, /*with_bin=*/true,
+                    namespaces, catalog, undecoded));
+  if (!undecoded.empty()) {
+    std::vector<size_t> again;
+    TM_TRY(ReadChunks(conn, tables, per_query, undecoded, /*deparsed=*/true, /*with_bin=*/false,
+                      namespaces, catalog, again));
   }
   return catalog;
 }

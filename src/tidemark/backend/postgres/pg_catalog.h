@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tidemark/backend/postgres/pg_bounds.h"
 #include "tidemark/core/table_name.h"
 #include "tidemark/sql/pq_connection.h"
 #include "tidemark/util/error.h"
@@ -29,7 +30,10 @@ inline constexpr char kCommentPrefix[] = "tidemark:";
 struct ChildInfo {
   std::string schema;
   std::string name;
-  std::string bound;  // pg_get_expr(relpartbound)
+  std::string bound;  // pg_get_expr(relpartbound) when it was deparsed, else ""
+  // The bound in the key's units, when the key is one column of a type tidemark
+  // partitions by and the bound is DEFAULT or one finite whole value each side.
+  std::optional<KeyBound> key_bound;
   int64_t rows = -1;  // reltuples; -1 when never analyzed
   int64_t bytes = 0;  // relpages × block size (an estimate, like rows)
   bool detach_pending = false;
@@ -79,9 +83,16 @@ struct Catalog {
   std::vector<BinTable> bin;      // every table with a tidemark comment
 };
 
-// One query for all `tables` (schema must be set) and the whole bin.
+// Tables per catalog query. The queries run pipelined in one round trip, so tidemark
+// reads one result while the server computes the next, and holds one at a time: a few
+// MiB however many tables a connection has.
+inline constexpr size_t kTablesPerQuery = 200;
+
+// All `tables` (schema must be set) and the whole bin, in one round trip: a query per
+// `tables_per_query` tables.
 util::Result<Catalog> ReadCatalog(sql::PqConnection& conn,
-                                  const std::vector<core::TableName>& tables);
+                                  const std::vector<core::TableName>& tables,
+                                  size_t tables_per_query = kTablesPerQuery);
 
 // Names of tables in `schema` that differ from `name` only by case: a hint for a
 // table that was not found.
