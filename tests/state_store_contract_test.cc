@@ -482,5 +482,51 @@ TEST_P(StateStoreContract, ArchiveRecordsRoundTripWithAndWithoutARange) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StateStoreContract, TheRecordsOfAllDatasetsAtOnceAreEachDatasetsRecords) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(
+      store->AddHold("events", {"main", "main", "dt=2024-01-29", At("2024-03-15T00:00:00Z")}));
+  ASSERT_TRUE(
+      store->AddHold("orders", {"raw", "landing", "dt=2024-01-01", At("2024-04-01T00:00:00Z")}));
+  ASSERT_TRUE(
+      store->AddHold("orders", {"raw", "landing", "dt=2024-01-02", At("2024-04-02T00:00:00Z")}));
+  core::ArchivedPartition a{"main", "main", "dt=2024-01-30", "file:///cold/a/"};
+  a.range = core::TimeRange{At("2024-01-30T00:00:00Z"), At("2024-01-31T00:00:00Z")};
+  core::ArchivedPartition b = a;
+  b.partition = "dt=2024-01-29";
+  b.range = core::TimeRange{At("2024-01-29T00:00:00Z"), At("2024-01-30T00:00:00Z")};
+  core::ArchivedPartition unranged{"main", "main", "dt=latest", "file:///cold/l/"};
+  ASSERT_TRUE(store->RecordArchive("events", a));
+  ASSERT_TRUE(store->RecordArchive("events", b));
+  ASSERT_TRUE(store->RecordArchive("events", unranged));
+  ASSERT_TRUE(store->RecordArchive("Events", a));  // names are taken as written
+
+  auto holds = store->AllHolds();
+  ASSERT_TRUE(holds) << holds.error().message();
+  EXPECT_EQ(holds->size(), 2u);
+  for (const std::string dataset : {"events", "orders"}) {
+    auto one = store->Holds(dataset);
+    ASSERT_TRUE(one);
+    ASSERT_EQ((*holds)[dataset].size(), one->size()) << dataset;
+    for (size_t i = 0; i < one->size(); ++i) {
+      EXPECT_EQ((*holds)[dataset][i].partition, (*one)[i].partition);
+      EXPECT_EQ((*holds)[dataset][i].until, (*one)[i].until);
+    }
+  }
+  auto archives = store->AllArchives();
+  ASSERT_TRUE(archives) << archives.error().message();
+  EXPECT_EQ(archives->size(), 2u);
+  for (const std::string dataset : {"events", "Events"}) {
+    auto one = store->Archives(dataset);
+    ASSERT_TRUE(one);
+    std::vector<std::string> all_names, one_names;
+    for (const auto& x : (*archives)[dataset]) all_names.push_back(x.partition + " " + x.location);
+    for (const auto& x : *one) one_names.push_back(x.partition + " " + x.location);
+    EXPECT_EQ(all_names, one_names) << dataset;
+  }
+  EXPECT_EQ((*archives)["events"].size(), 3u);
+}
+
 }  // namespace
 }  // namespace tidemark::state

@@ -40,10 +40,10 @@ int RunStatus(const GlobalOptions& global, const StatusOptions& options) {
       wanted.push_back(&dataset);
     }
   }
-  const exec::Snapshot snapshot = exec::TakeSnapshot(config, wanted, *zone);
+  const exec::Snapshot snapshot = exec::TakeSnapshot(config, wanted, *zone, state->get());
   for (const config::Dataset* wanted_dataset : wanted) {
     const config::Dataset& dataset = *wanted_dataset;
-    auto observed = exec::ObserveDataset(config, dataset, backends, **state, *zone, &snapshot);
+    auto observed = exec::ObserveDataset(config, dataset, backends, state->get(), *zone, &snapshot);
     if (!observed) {
       code = Report(observed.error().WithContext(dataset.name));
       continue;

@@ -87,14 +87,14 @@ class DatasetLock {
 
 void Worker::ApplyDataset(const config::Dataset& dataset, DatasetOutcome& outcome) {
   outcome.dataset = dataset.name;
-  auto opened = Open();
-  if (!opened) {
-    outcome.error = opened.error();
-    return;
-  }
   auto idle = NothingToDo(dataset, outcome);
   if (!idle || *idle) {
     if (!idle) outcome.error = idle.error();
+    return;
+  }
+  auto opened = Open();
+  if (!opened) {
+    outcome.error = opened.error();
     return;
   }
   DatasetLock lock(*state_, dataset.name);
@@ -121,8 +121,9 @@ util::Result<bool> Worker::NothingToDo(const config::Dataset& dataset, DatasetOu
       return false;
     }
   }
+  if (!snapshot_.has_state()) TM_TRY(Open());
   TM_TRY_ASSIGN(auto observed,
-                ObserveDataset(config_, dataset, backends_, *state_, zone_, &snapshot_));
+                ObserveDataset(config_, dataset, backends_, state_.get(), zone_, &snapshot_));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
   if (!plan.steps.empty()) return false;
@@ -148,7 +149,7 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
   }
   // NothingToDo planned from the snapshot, read before this dataset's lock was taken;
   // the plan that is written rests on a fresh view.
-  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, *state_, zone_));
+  TM_TRY_ASSIGN(auto observed, ObserveDataset(config_, dataset, backends_, state_.get(), zone_));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
@@ -270,7 +271,7 @@ std::vector<DatasetOutcome> ApplyDatasets(const config::Config& config, const Ap
   outcomes.resize(count);
   // Databases are read once for all datasets (when planning); see observe.h.
   const Snapshot snapshot =
-      options.run_files.empty() ? TakeSnapshot(config, datasets, *zone) : Snapshot();
+      options.run_files.empty() ? TakeSnapshot(config, datasets, *zone, state->get()) : Snapshot();
   auto make_worker = [&] {
     return std::make_unique<Worker>(config, options, reporter, *zone, snapshot);
   };

@@ -37,7 +37,7 @@ util::Status Restore(const config::Config& config, const RestoreOptions& options
   } release{*state, dataset->name, holder.run_id};
 
   BackendPool backends(config);
-  TM_TRY_ASSIGN(auto observed, ObserveDataset(config, *dataset, backends, *state, zone));
+  TM_TRY_ASSIGN(auto observed, ObserveDataset(config, *dataset, backends, state.get(), zone));
   plan::RestoreRequest request{&config,           dataset,    &observed,     options.partition,
                                options.lifecycle, options.to, options.source};
   TM_TRY_ASSIGN(plan::Plan plan, plan::PlanRestore(request));

@@ -189,20 +189,23 @@ class PostgresStateStore : public StateStore {
   }
 
   util::Result<std::vector<core::Hold>> Holds(const std::string& dataset) override {
-    TM_TRY_ASSIGN(auto rows, Query("SELECT lifecycle, storage, partition_name,"
-                                   " extract(epoch FROM until)::bigint FROM tidemark.holds"
-                                   " WHERE dataset = $1",
-                                   {dataset}));
-    std::vector<core::Hold> holds;
-    for (int r = 0; r < rows.rows(); ++r) {
-      holds.push_back(
-          {rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), FromSeconds(rows.Int(r, 3))});
-    }
-    return holds;
+    TM_TRY_ASSIGN(auto holds, ReadHolds(&dataset));
+    return std::move(holds[dataset]);
+  }
+
+  util::Result<std::map<std::string, std::vector<core::Hold>>> AllHolds() override {
+    return ReadHolds(nullptr);
   }
 
   util::Status RecordArchive(const std::string& dataset, const core::ArchivedPartition& a) override;
-  util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) override;
+  util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) override {
+    TM_TRY_ASSIGN(auto archives, ReadArchives(&dataset));
+    return std::move(archives[dataset]);
+  }
+
+  util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>> AllArchives() override {
+    return ReadArchives(nullptr);
+  }
 
  private:
   // Every statement goes through here, so that a failure inside InTransaction is seen
@@ -218,6 +221,11 @@ class PostgresStateStore : public StateStore {
     return {};
   }
 
+  // The records of one dataset, or of all when `dataset` is null.
+  util::Result<std::map<std::string, std::vector<core::Hold>>> ReadHolds(
+      const std::string* dataset);
+  util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>> ReadArchives(
+      const std::string* dataset);
   util::Status MigrateInTransaction();
   util::Status ApplyMissing();
   util::Result<bool> Exists(std::string_view sql);
@@ -362,27 +370,49 @@ util::Status PostgresStateStore::RecordArchive(const std::string& dataset,
        Text(a.files), Text(a.archived_at), a.source_entry});
 }
 
-util::Result<std::vector<core::ArchivedPartition>> PostgresStateStore::Archives(
-    const std::string& dataset) {
-  // Unranged first and names in byte order, as the SQLite store lists them.
-  TM_TRY_ASSIGN(auto rows, Query("SELECT lifecycle, storage, partition_name, location,"
-                                 " extract(epoch FROM range_start)::bigint,"
-                                 " extract(epoch FROM range_end)::bigint, bytes, files,"
-                                 " extract(epoch FROM archived_at)::bigint, source_entry"
-                                 " FROM tidemark.archives WHERE dataset = $1"
-                                 " ORDER BY range_start NULLS FIRST, partition_name COLLATE \"C\"",
-                                 {dataset}));
-  std::vector<core::ArchivedPartition> archives;
+util::Result<std::map<std::string, std::vector<core::Hold>>> PostgresStateStore::ReadHolds(
+    const std::string* dataset) {
+  PqParams params;
+  if (dataset != nullptr) params.push_back(*dataset);
+  TM_TRY_ASSIGN(auto rows, Query(std::string("SELECT dataset, lifecycle, storage, partition_name,"
+                                             " extract(epoch FROM until)::bigint"
+                                             " FROM tidemark.holds") +
+                                     (dataset != nullptr ? " WHERE dataset = $1" : ""),
+                                 params));
+  std::map<std::string, std::vector<core::Hold>> holds;
   for (int r = 0; r < rows.rows(); ++r) {
-    core::ArchivedPartition a{rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3)};
-    if (!rows.IsNull(r, 4)) {
-      a.range = core::TimeRange{FromSeconds(rows.Int(r, 4)), FromSeconds(rows.Int(r, 5))};
+    holds[rows.Text(r, 0)].push_back(
+        {rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3), FromSeconds(rows.Int(r, 4))});
+  }
+  return holds;
+}
+
+util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>>
+PostgresStateStore::ReadArchives(const std::string* dataset) {
+  PqParams params;
+  if (dataset != nullptr) params.push_back(*dataset);
+  // Unranged first and names in byte order, as the SQLite store lists them.
+  TM_TRY_ASSIGN(auto rows,
+                Query(std::string("SELECT dataset, lifecycle, storage, partition_name, location,"
+                                  " extract(epoch FROM range_start)::bigint,"
+                                  " extract(epoch FROM range_end)::bigint, bytes, files,"
+                                  " extract(epoch FROM archived_at)::bigint, source_entry"
+                                  " FROM tidemark.archives") +
+                          (dataset != nullptr ? " WHERE dataset = $1" : "") +
+                          " ORDER BY dataset COLLATE \"C\", range_start NULLS FIRST,"
+                          " partition_name COLLATE \"C\"",
+                      params));
+  std::map<std::string, std::vector<core::ArchivedPartition>> archives;
+  for (int r = 0; r < rows.rows(); ++r) {
+    core::ArchivedPartition a{rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3), rows.Text(r, 4)};
+    if (!rows.IsNull(r, 5)) {
+      a.range = core::TimeRange{FromSeconds(rows.Int(r, 5)), FromSeconds(rows.Int(r, 6))};
     }
-    a.bytes = rows.Int(r, 6);
-    a.files = rows.Int(r, 7);
-    a.archived_at = FromSeconds(rows.Int(r, 8));
-    a.source_entry = rows.Text(r, 9);
-    archives.push_back(std::move(a));
+    a.bytes = rows.Int(r, 7);
+    a.files = rows.Int(r, 8);
+    a.archived_at = FromSeconds(rows.Int(r, 9));
+    a.source_entry = rows.Text(r, 10);
+    archives[rows.Text(r, 0)].push_back(std::move(a));
   }
   return archives;
 }

@@ -178,15 +178,12 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Result<std::vector<core::Hold>> Holds(const std::string& dataset) override {
-    TM_TRY_ASSIGN(auto rows,
-                  db_->Query("SELECT lifecycle, storage, partition_name, until FROM holds"
-                             " WHERE dataset = ?1",
-                             {dataset}));
-    std::vector<core::Hold> holds;
-    for (const Row& r : rows) {
-      holds.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), FromSeconds(AsInt(r[3]))});
-    }
-    return holds;
+    TM_TRY_ASSIGN(auto holds, ReadHolds(&dataset));
+    return std::move(holds[dataset]);
+  }
+
+  util::Result<std::map<std::string, std::vector<core::Hold>>> AllHolds() override {
+    return ReadHolds(nullptr);
   }
 
   util::Status RecordArchive(const std::string& dataset,
@@ -207,27 +204,58 @@ class SqliteStateStore : public StateStore {
   }
 
   util::Result<std::vector<core::ArchivedPartition>> Archives(const std::string& dataset) override {
-    TM_TRY_ASSIGN(auto rows, db_->Query("SELECT lifecycle, storage, partition_name, location,"
-                                        " range_start, range_end, bytes, files, archived_at,"
-                                        " source_entry FROM archives WHERE dataset = ?1"
-                                        " ORDER BY range_start, partition_name",
-                                        {dataset}));
-    std::vector<core::ArchivedPartition> archives;
+    TM_TRY_ASSIGN(auto archives, ReadArchives(&dataset));
+    return std::move(archives[dataset]);
+  }
+
+  util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>> AllArchives() override {
+    return ReadArchives(nullptr);
+  }
+
+ private:
+  // The records of one dataset, or of all when `dataset` is null.
+  util::Result<std::map<std::string, std::vector<core::Hold>>> ReadHolds(
+      const std::string* dataset) {
+    std::vector<Value> params;
+    if (dataset != nullptr) params.push_back(*dataset);
+    TM_TRY_ASSIGN(auto rows, db_->Query(std::string("SELECT dataset, lifecycle, storage,"
+                                                    " partition_name, until FROM holds") +
+                                            (dataset != nullptr ? " WHERE dataset = ?1" : ""),
+                                        params));
+    std::map<std::string, std::vector<core::Hold>> holds;
     for (const Row& r : rows) {
-      core::ArchivedPartition a{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3])};
-      if (!std::holds_alternative<std::nullptr_t>(r[4])) {
-        a.range = core::TimeRange{FromSeconds(AsInt(r[4])), FromSeconds(AsInt(r[5]))};
+      holds[AsText(r[0])].push_back(
+          {AsText(r[1]), AsText(r[2]), AsText(r[3]), FromSeconds(AsInt(r[4]))});
+    }
+    return holds;
+  }
+
+  util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>> ReadArchives(
+      const std::string* dataset) {
+    std::vector<Value> params;
+    if (dataset != nullptr) params.push_back(*dataset);
+    TM_TRY_ASSIGN(auto rows,
+                  db_->Query(std::string("SELECT dataset, lifecycle, storage, partition_name,"
+                                         " location, range_start, range_end, bytes, files,"
+                                         " archived_at, source_entry FROM archives") +
+                                 (dataset != nullptr ? " WHERE dataset = ?1" : "") +
+                                 " ORDER BY dataset, range_start, partition_name",
+                             params));
+    std::map<std::string, std::vector<core::ArchivedPartition>> archives;
+    for (const Row& r : rows) {
+      core::ArchivedPartition a{AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4])};
+      if (!std::holds_alternative<std::nullptr_t>(r[5])) {
+        a.range = core::TimeRange{FromSeconds(AsInt(r[5])), FromSeconds(AsInt(r[6]))};
       }
-      a.bytes = AsInt(r[6]);
-      a.files = AsInt(r[7]);
-      a.archived_at = FromSeconds(AsInt(r[8]));
-      a.source_entry = AsText(r[9]);
-      archives.push_back(std::move(a));
+      a.bytes = AsInt(r[7]);
+      a.files = AsInt(r[8]);
+      a.archived_at = FromSeconds(AsInt(r[9]));
+      a.source_entry = AsText(r[10]);
+      archives[AsText(r[0])].push_back(std::move(a));
     }
     return archives;
   }
 
- private:
   util::Status Run(const std::string& sql, const std::vector<Value>& params) {
     TM_TRY(db_->Query(sql, params));
     return {};

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -84,6 +85,12 @@ class StateStore {
                                      const core::ArchivedPartition& archived) = 0;
   virtual util::Result<std::vector<core::ArchivedPartition>> Archives(
       const std::string& dataset) = 0;
+
+  // The holds and archive records of every dataset, by dataset, in the order Holds and
+  // Archives give them: one read for a run over thousands of datasets, not one each.
+  virtual util::Result<std::map<std::string, std::vector<core::Hold>>> AllHolds() = 0;
+  virtual util::Result<std::map<std::string, std::vector<core::ArchivedPartition>>>
+  AllArchives() = 0;
 };
 
 // Opens the store named by the config's `state` URL; relative paths resolve against
