@@ -19,6 +19,7 @@ struct ActionTally {
 // What a person calls each action, in the order the summary lists them.
 constexpr std::pair<const char*, const char*> kVerbs[] = {
     {core::action::kCreatePartition, "create ahead"},
+    {core::action::kReorganizeAhead, "lay out ahead"},
     {core::action::kFinalizeDetach, "finish the detach of"},
     {core::action::kHidePartition, "hide"},
     {core::action::kCopyToArchive, "archive"},

@@ -33,6 +33,9 @@ inline constexpr const char kVerifyArchive[] = "verify_archive";     // re-read,
 inline constexpr const char kPurgeRecycled[] = "purge_recycled";     // delete from the bin
 inline constexpr const char kRestoreFromBin[] = "restore_from_bin";  // bin -> place
 inline constexpr const char kRestoreFromArchive[] = "restore_from_archive";  // archive -> place
+
+// Sequential ids: rename, resize and add the empty partitions ahead in one statement.
+inline constexpr const char kReorganizeAhead[] = "reorganize_ahead";
 }  // namespace action
 
 struct Step {

@@ -126,7 +126,7 @@ util::Result<bool> Worker::NothingToDo(const config::Dataset& dataset, DatasetOu
                 ObserveDataset(config_, dataset, backends_, state_.get(), zone_, &snapshot_));
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
-  if (!plan.steps.empty()) return false;
+  if (!plan.steps.empty() || !plan.failures.empty()) return false;
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
   return true;
@@ -154,7 +154,15 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
   plan::Plan plan = plan::PlanDataset(request);
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
-  if (plan.steps.empty()) return {};
+  // What could not be planned fails the dataset, after what could be planned has run.
+  std::optional<util::Error> failure;
+  if (!plan.failures.empty()) {
+    failure = util::Error(util::ErrorCategory::kStep, util::Join(plan.failures, "; "), false);
+  }
+  if (plan.steps.empty()) {
+    if (failure) return tl::unexpected(*failure);
+    return {};
+  }
   TM_TRY(RenderSteps(backends_, plan.steps));
   core::RunFile& run = outcome.run;
   run.created_at = util::Now();
@@ -167,6 +175,7 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
   run.steps = std::move(plan.steps);
   TM_TRY_ASSIGN(outcome.run_file, WriteRunFile(runs, run));
   if (!options_.plan_only) Execute(run, outcome.run_file, outcome);
+  if (failure && !outcome.error) outcome.error = *failure;
   return {};
 }
 

@@ -1,12 +1,16 @@
 #include "tidemark/plan/planner.h"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <set>
 
 #include "tidemark/config/storage_urls.h"
 #include "tidemark/core/table_name.h"
+#include "tidemark/plan/fill_rate.h"
 #include "tidemark/util/strings.h"
 
 namespace tidemark::plan {
@@ -297,10 +301,94 @@ void PlanCreates(const StorageContext& c, Plan& plan) {
   }
 }
 
+// Sequential ids (seed 001): the empty partitions after the one being filled, laid
+// out as the predicted fill rate wants them (fill_rate.h), in one step, when what is
+// there differs by more than a tenth of a partition or is too few.
+void PlanSequential(const StorageContext& c, Plan& plan) {
+  const config::Dataset& dataset = *c.request->dataset;
+  const util::TimeZone& zone = *c.request->zone;
+  const std::string where = c.lifecycle->name + "/" + c.storage->name;
+  std::vector<const core::Partition*> ranged;
+  const core::Partition* tail = nullptr;
+  for (const core::Partition& p : c.observed->partitions) {
+    if (p.state == core::PartitionState::kDefault) tail = &p;
+    if (p.ids && p.state != core::PartitionState::kDefault) ranged.push_back(&p);
+  }
+  if (tail == nullptr) {
+    plan.failures.push_back(where + " has no MAXVALUE partition to lay out partitions ahead in");
+    return;
+  }
+  std::sort(ranged.begin(), ranged.end(), [](const core::Partition* a, const core::Partition* b) {
+    return a->ids->start < b->ids->start;
+  });
+  FillInput in;
+  in.now = c.request->now;
+  in.interval = dataset.interval;
+  in.premake = dataset.premake;
+  // A first partition without a lower bound (MINVALUE) starts at 1, as auto-increment ids do.
+  in.first_id =
+      ranged.empty() || ranged.front()->ids->start == INT64_MIN ? 1 : ranged.front()->ids->start;
+  in.largest_id = c.observed->max_id.value_or(in.first_id - 1);
+  for (const core::Partition* p : ranged) {
+    IdPartition part;
+    part.name = p->name;
+    part.less_than = p->ids->end;
+    part.started =
+        p->range ? std::optional<util::Instant>(p->range->start) : StartFromName(p->name, zone);
+    in.partitions.push_back(part);
+  }
+  auto fill = PlanFill(in, zone);
+  if (!fill) {
+    plan.failures.push_back(where + ": " + fill.error().message());
+    return;
+  }
+  // The empty partitions there are, and those wanted.
+  std::vector<const core::Partition*> empty;
+  for (const core::Partition* p : ranged) {
+    if (p->ids->start > in.largest_id) empty.push_back(p);
+  }
+  std::vector<const PlannedPartition*> wanted;
+  for (const PlannedPartition& p : fill->partitions) {
+    if (p.empty) wanted.push_back(&p);
+  }
+  bool close = empty.size() == wanted.size();
+  for (size_t i = 0; close && i < empty.size(); ++i) {
+    const int64_t lower = i == 0 ? empty[0]->ids->start : wanted[i - 1]->less_than;
+    const double size = static_cast<double>(wanted[i]->less_than - lower);
+    close = empty[i]->name == wanted[i]->name &&
+            std::abs(static_cast<double>(empty[i]->ids->end - wanted[i]->less_than)) <= size / 10;
+  }
+  if (close) return;
+  Step step = MakeStep(c, kCreatePhase, core::action::kReorganizeAhead, "", "");
+  std::string from, into, names;
+  for (const core::Partition* p : empty) from += p->name + "\n";
+  from += tail->name;
+  for (const PlannedPartition* p : wanted) {
+    into += p->name + " " + std::to_string(p->less_than) + "\n";
+    names += (names.empty() ? "" : ", ") + p->name;
+  }
+  into += tail->name + " MAXVALUE";
+  step.params["reorganize"] = from;
+  step.params["into"] = into;
+  step.params["largest_id"] = std::to_string(in.largest_id);
+  step.params["timezone"] = zone.name();
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.3g", fill->ids_per_second * 86400);
+  step.about = "lay out " + std::to_string(wanted.size()) + " empty partition(s) ahead (" + names +
+               ", premake " + std::to_string(dataset.premake) + ") for " + rate + " ids a day" +
+               (fill->trend ? ", growing" : "") + "; the next starts filling about " +
+               util::FormatInstant(wanted.front()->starts) + "; only empty partitions change";
+  plan.steps.push_back(step);
+}
+
 void PlanStorage(const StorageContext& c, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   for (const std::string& note : c.observed->notes) plan.notes.push_back(note);
-  if (IsDatabase(c)) PlanCreates(c, plan);
+  if (IsDatabase(c) && dataset.strategy == config::Strategy::kSequential) {
+    PlanSequential(c, plan);
+  } else if (IsDatabase(c)) {
+    PlanCreates(c, plan);
+  }
   std::vector<const core::Partition*> expired = ExpiredPartitions(c, plan);
   if (!expired.empty() && dataset.on_expire == OnExpire::kKeep) {
     plan.notes.push_back(std::to_string(expired.size()) + " partition(s) of " + c.lifecycle->name +

@@ -42,6 +42,9 @@ inline constexpr size_t kMaxIdentifierBytes = 63;
 struct Plan {
   std::vector<core::Step> steps;
   std::vector<std::string> notes;  // what the user should know: unparsed, kept, held
+  // What could not be planned (no empty partition left, no fill rate): the dataset
+  // fails with these, after the steps that could be planned have run.
+  std::vector<std::string> failures;
 };
 
 struct PlanRequest {
