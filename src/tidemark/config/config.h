@@ -102,6 +102,7 @@ struct Dataset {
                                                // `tablespace` (databases that have them)
   std::string tablespace;                      // the tablespace old partitions move to
   std::string partition_name = "{table}_p{start}";  // template for created partitions
+  std::string dated_by;  // strategies id and sequential: the column that dates the rows
   std::vector<Lifecycle> lifecycles;           // the short form gives one, "main"
   bool short_form = false;                     // written with `storage:` rather than
                                                // `lifecycles:`; messages then omit "main"

@@ -61,6 +61,13 @@ constexpr KeyInfo kPartitionName{
     "database keep their suffix and shorten the table part. Partitions made by others "
     "(pg_partman included) keep their names: tidemark reads bounds from the catalog."};
 
+constexpr KeyInfo kDatedBy{
+    "dated_by", KeyType::kString, false, "",
+    "For strategies `id` and `sequential`: the column that dates a partition's rows (e.g. "
+    "`created_at`). Retention then expires a partition once its newest row is older than "
+    "`retention`, and `sequential` takes when each partition began to fill from its oldest "
+    "row instead of from its name."};
+
 constexpr KeyInfo kTopKeys[] = {
     {"state", KeyType::kString, false, "`sqlite:.tidemark/state.db`",
      "Where the journal, locks and fingerprints live: `sqlite:PATH` (relative to the config "
@@ -127,6 +134,7 @@ constexpr KeyInfo kDatasetShortKeys[] = {
     kTablespaceAfter,
     kTablespace,
     kPartitionName,
+    kDatedBy,
 };
 
 constexpr KeyInfo kDatasetFullKeys[] = {
@@ -145,6 +153,7 @@ constexpr KeyInfo kDatasetFullKeys[] = {
     kTablespaceAfter,
     kTablespace,
     kPartitionName,
+    kDatedBy,
 };
 
 constexpr KeyInfo kLifecycleKeys[] = {

@@ -147,6 +147,7 @@ void ReadPolicy(const Fields& fields, Dataset& dataset, ParseContext& context) {
   dataset.tablespace_after = fields.Duration("tablespace_after", false);
   Assign(fields.String("tablespace"), dataset.tablespace);
   Assign(fields.String("partition_name"), dataset.partition_name);
+  Assign(fields.String("dated_by"), dataset.dated_by);
   ReadLateData(fields, dataset, context);
 }
 

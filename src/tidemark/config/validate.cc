@@ -167,6 +167,12 @@ void ValidateStrategy(const Dataset& dataset, ParseContext& context) {
                                     "interval (the period one partition should cover), "
                                     "e.g. interval: 7 days");
   }
+  if (!dataset.dated_by.empty() && dataset.strategy == Strategy::kTime) {
+    context.problems.Add(
+        context.sources.Find(path + ".dated_by", dataset.position),
+        what + " names dated_by, which is for strategies id and sequential: with strategy "
+               "time the partition key itself dates the rows");
+  }
 }
 
 // A span's rough length in seconds, in floating point so that no count overflows.

@@ -162,6 +162,10 @@ util::Result<core::ObservedStorage> PostgresBackend::Describe(const StorageRef& 
                              ": strategy sequential is for MariaDB and MySQL tables; use "
                              "strategy time or id on PostgreSQL");
   }
+  if (!dataset.dated_by.empty()) {
+    return util::ConfigError(where + ": dated_by is read on MariaDB and MySQL tables only; on "
+                                     "PostgreSQL, partition by the time column (strategy time)");
+  }
   if (dataset.strategy == config::Strategy::kTime && !IsTimeKind(kind)) {
     return util::ConfigError(where + " is partitioned by " + table.key_name + " of type " +
                              table.key_type + ", which does not fit interval " +
