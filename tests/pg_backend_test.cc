@@ -802,18 +802,22 @@ TEST_F(PgBackend, RefusesListAndHashPartitionedTables) {
 }
 
 TEST_F(PgBackend, RefusesKeysWhoseTypeDoesNotFitTheInterval) {
-  ASSERT_TRUE(
-      db_.Exec("CREATE TABLE int_key (id integer NOT NULL) PARTITION BY RANGE (id);CREATE TABLE "
-               "ts_key (at timestamp NOT NULL) PARTITION BY RANGE (at);CREATE TABLE date_key (day "
-               "date NOT NULL) PARTITION BY RANGE (day);"));
+  ASSERT_TRUE(db_.Exec(
+      "CREATE TABLE int_key (id integer NOT NULL) PARTITION BY RANGE (id);CREATE TABLE "
+      "ts_key (at timestamp NOT NULL) PARTITION BY RANGE (at);CREATE TABLE date_key (day "
+      "date NOT NULL) PARTITION BY RANGE (day);CREATE TABLE dated_key (id bigint NOT NULL, "
+      "created_at timestamptz) PARTITION BY RANGE (id);"));
   Configure(Dataset("int_key", "int_key", "id", {"interval: 1 day"}) +
             Dataset("ts_key", "ts_key", "at", {"strategy: id", "interval: 1000"}) +
-            Dataset("date_key", "date_key", "day", {"interval: 1 hour"}));
+            Dataset("date_key", "date_key", "day", {"interval: 1 hour"}) +
+            Dataset("dated", "dated_key", "id",
+                    {"strategy: id", "interval: 1000", "dated_by: created_at"}));
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"int_key", "is partitioned by id of type integer, which does not fit interval 1 day"},
       {"ts_key",
        "is partitioned by at of type timestamp without time zone, which does not fit strategy id"},
       {"date_key", "is partitioned by day of type date, which cannot be split into 1 hour"},
+      {"dated", "dated_by is read on MariaDB and MySQL tables only"},
   };
   for (const auto& [dataset, message] : cases) {
     CommandResult plan = Tidemark({"plan", "--now", "2024-03-01T00:00:00Z", "--dataset", dataset});
