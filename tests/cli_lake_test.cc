@@ -123,6 +123,24 @@ TEST_F(CliLake, ApplyArchivesExpiredPartitionsAndStatusShowsThem) {
   EXPECT_NE(line.out.find("recycled 2"), std::string::npos) << line.out;
 }
 
+TEST_F(CliLake, ApplyWritesMetricsForTheTextfileCollector) {
+  WriteFile(ws_.config(), "metrics_dir: metrics\n" + ReadFile(ws_.config()));
+  CommandResult apply = ws_.Tidemark({"apply", "--now", kNow});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  const std::string path = ws_.dir() + "/metrics/tidemark_events.prom";
+  ASSERT_TRUE(Exists(path));
+  const std::string text = ReadFile(path);
+  EXPECT_NE(text.find("tidemark_last_run_success{dataset=\"events\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tidemark_steps{dataset=\"events\",action=\"hide_partition\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("tidemark_partitions{dataset=\"events\",lifecycle=\"main\",storage=\"main\"} "),
+      std::string::npos)
+      << text;
+}
+
 TEST_F(CliLake, ArchiveKeepsModificationTimesToTheNanosecond) {
   const std::string file = ws_.lake() + "/events/dt=2024-01-01/part-1.csv";
   struct timespec times[2] = {{1700000000, 123456789}, {1700000000, 123456789}};

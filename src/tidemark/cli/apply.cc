@@ -7,6 +7,7 @@
 
 #include "tidemark/cli/command.h"
 #include "tidemark/cli/console.h"
+#include "tidemark/exec/metrics.h"
 
 namespace tidemark::cli {
 
@@ -39,7 +40,17 @@ int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
   apply.step_jobs = options.step_jobs;
   ConsoleReporter reporter(options.verbose);
   auto outcomes = exec::ApplyDatasets(session->config, apply, reporter);
-  return PrintOutcomes(outcomes, true);
+  const int code = PrintOutcomes(outcomes, true);
+  const config::Config& config = session->config;
+  if (!config.metrics_dir.empty()) {
+    auto written =
+        exec::WriteMetrics(config.ResolvePath(config.metrics_dir), outcomes, util::Now());
+    if (!written) {
+      const int failed = Report(written.error().WithContext("metrics"));
+      return code == 0 ? failed : code;
+    }
+  }
+  return code;
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ struct Config {
   std::string sha256;    // of the file's bytes, recorded in run files
   std::string state = "sqlite:.tidemark/state.db";  // state store URL
   std::string runs_dir = ".tidemark/runs";          // where run files are written
+  std::string metrics_dir;                          // Prometheus textfiles; "" for none
   std::string timezone = "UTC";                     // partition boundaries are civil times here
   std::vector<Connection> connections;
   std::vector<Archive> archives;

@@ -74,6 +74,10 @@ constexpr KeyInfo kTopKeys[] = {
      "file's directory) or a `postgres://` URL shared by many workers."},
     {"runs_dir", KeyType::kString, false, "`.tidemark/runs`",
      "Directory for run files, relative to the config file's directory."},
+    {"metrics_dir", KeyType::kString, false, "",
+     "Where `apply` writes metrics in Prometheus's text format, one file per dataset "
+     "(`tidemark_DATASET.prom`, replaced atomically): point node_exporter's textfile "
+     "collector at it. Relative to the config file's directory. Unset: no metrics."},
     {"timezone", KeyType::kString, false, "`UTC`",
      "IANA time zone in which partition boundaries are civil times."},
     {"connections", KeyType::kNamedMappings, false, "",

@@ -7,7 +7,7 @@ namespace tidemark::config {
 namespace {
 
 constexpr const char* kTopKeysHint =
-    "write a mapping of the top-level keys state, runs_dir, timezone, connections, archives "
+    "write a mapping of the top-level keys state, runs_dir, metrics_dir, timezone, connections, archives "
     "and datasets (see docs/configuration.md)";
 
 std::string Quoted(const std::string& name) { return "'" + name + "'"; }
@@ -220,6 +220,7 @@ void ReadConfig(const YamlNode& root, Config& config, ParseContext& context) {
   Fields top(root, Section::kTop, "the top-level mapping", "", context);
   Assign(top.String("state"), config.state);
   Assign(top.String("runs_dir"), config.runs_dir);
+  Assign(top.String("metrics_dir"), config.metrics_dir);
   Assign(top.String("timezone"), config.timezone);
   for (const YamlEntry* entry : NamedSection(top, "connections", "connection", false, context)) {
     config.connections.push_back(ReadConnection(*entry, context));

@@ -127,6 +127,8 @@ util::Result<bool> Worker::NothingToDo(const config::Dataset& dataset, DatasetOu
   plan::PlanRequest request{&config_, &dataset, &observed, options_.now, &zone_};
   plan::Plan plan = plan::PlanDataset(request);
   if (!plan.steps.empty() || !plan.failures.empty()) return false;
+  outcome.ahead_until = plan.ahead_until;
+  outcome.observed = std::move(observed);
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
   return true;
@@ -154,6 +156,8 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
   plan::Plan plan = plan::PlanDataset(request);
   for (const std::string& note : plan.notes) reporter_.Note(dataset.name, note);
   outcome.notes = plan.notes;
+  outcome.ahead_until = plan.ahead_until;
+  outcome.observed = observed;
   // What could not be planned fails the dataset, after what could be planned has run.
   std::optional<util::Error> failure;
   if (!plan.failures.empty()) {

@@ -37,6 +37,10 @@ struct DatasetOutcome {
   bool reused = false;             // an existing run file was picked up
   core::RunFile run;               // what was planned or picked up
   std::vector<std::string> notes;  // the planner's notes
+  // What the dataset was last seen to hold (absent when it could not be observed), and
+  // the planner's view of how far ahead it is (plan::Plan::ahead_until).
+  std::optional<core::ObservedDataset> observed;
+  std::map<std::string, util::Instant> ahead_until;
   RunTally tally;
   std::optional<util::Error> error;
 };

@@ -99,12 +99,17 @@ RunTally Executor::Execute(const core::RunFile& run, const std::string& path,
         group.push_back(&step);
       }
     }
-    std::vector<util::Status> results = ExecuteGroup(run, group);
+    std::vector<double> seconds;
+    std::vector<util::Status> results = ExecuteGroup(run, group, seconds);
     if (auto flushed = FlushJournal(); !flushed) record_error(flushed.error());
     for (size_t i = 0; i < group.size(); ++i) {
       ++tally.executed;
+      ActionTally& action = tally.actions[group[i]->action];
+      ++action.executed;
+      action.seconds += seconds[i];
       if (results[i]) continue;
       ++tally.failed;
+      ++action.failed;
       blocked.insert(BlockKey(*group[i]));
       record_error(results[i].error().WithContext("step " + group[i]->id));
     }
@@ -137,12 +142,17 @@ util::Status Executor::FlushJournal() {
 }
 
 std::vector<util::Status> Executor::ExecuteGroup(const core::RunFile& run,
-                                                 const std::vector<const core::Step*>& steps) {
+                                                 const std::vector<const core::Step*>& steps,
+                                                 std::vector<double>& seconds) {
   std::vector<util::Status> results(steps.size());
+  seconds.assign(steps.size(), 0);
   std::atomic<size_t> next{0};
   auto work = [&](BackendPool& backends, int worker) {
     for (size_t i = next++; i < steps.size(); i = next++) {
+      const auto started = std::chrono::steady_clock::now();
       results[i] = ExecuteStep(run, *steps[i], backends, worker);
+      seconds[i] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     }
   };
   const size_t threads = std::min(steps.size(), static_cast<size_t>(step_jobs_));

@@ -30,12 +30,21 @@
 
 namespace tidemark::exec {
 
+// The steps of one action that ran: how many, how many failed, and their time.
+struct ActionTally {
+  int executed = 0;
+  int failed = 0;
+  double seconds = 0;
+};
+
 struct RunTally {
   int total = 0;
   int done_before = 0;  // skipped: journaled as done by an earlier attempt
   int executed = 0;
   int failed = 0;
-  int blocked = 0;  // skipped because an earlier step of their partition failed
+  int blocked = 0;                              // skipped because an earlier step of their
+                                                // partition failed
+  std::map<std::string, ActionTally> actions;  // of the steps executed, by action
 };
 
 // Backends by connection name, opened on first use.
@@ -63,9 +72,11 @@ class Executor {
                    std::optional<util::Error>* first_error);
 
  private:
-  // Runs the steps of one seq; returns each one's status, in order.
+  // Runs the steps of one seq; returns each one's status, in order, and in `seconds`
+  // each one's time.
   std::vector<util::Status> ExecuteGroup(const core::RunFile& run,
-                                         const std::vector<const core::Step*>& steps);
+                                         const std::vector<const core::Step*>& steps,
+                                         std::vector<double>& seconds);
   util::Status ExecuteStep(const core::RunFile& run, const core::Step& step, BackendPool& backends,
                            int worker);
   util::Status RecordEffects(const core::RunFile& run, const core::Step& step);

@@ -342,6 +342,7 @@ void PlanSequential(const StorageContext& c, Plan& plan) {
     plan.failures.push_back(where + ": " + fill.error().message());
     return;
   }
+  plan.ahead_until[where] = fill->last_empty_starts;
   // The empty partitions there are, and those wanted.
   std::vector<const core::Partition*> empty;
   for (const core::Partition* p : ranged) {
@@ -388,6 +389,19 @@ void PlanStorage(const StorageContext& c, Plan& plan) {
     PlanSequential(c, plan);
   } else if (IsDatabase(c)) {
     PlanCreates(c, plan);
+    // The last partition that exists or is about to be created.
+    std::optional<util::Instant> last;
+    for (const core::Partition& p : c.observed->partitions) {
+      if (p.range && (!last || p.range->start > *last)) last = p.range->start;
+    }
+    for (const core::Step& step : plan.steps) {
+      if (step.action != core::action::kCreatePartition || step.storage != c.storage->name)
+        continue;
+      if (auto start = util::ParseInstant(step.Param("range_start"));
+          start && (!last || *start > *last))
+        last = *start;
+    }
+    if (last) plan.ahead_until[c.lifecycle->name + "/" + c.storage->name] = *last;
   }
   std::vector<const core::Partition*> expired = ExpiredPartitions(c, plan);
   if (!expired.empty() && dataset.on_expire == OnExpire::kKeep) {

@@ -13,6 +13,7 @@
 #ifndef TIDEMARK_PLAN_PLANNER_H_
 #define TIDEMARK_PLAN_PLANNER_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct Plan {
   // What could not be planned (no empty partition left, no fill rate): the dataset
   // fails with these, after the steps that could be planned have run.
   std::vector<std::string> failures;
+  // By "lifecycle/storage" of databases: when the last partition ahead begins to fill
+  // (for strategy sequential, as predicted). Past it, rows have nowhere to go but a
+  // catch-all partition.
+  std::map<std::string, util::Instant> ahead_until;
 };
 
 struct PlanRequest {
