@@ -1,6 +1,7 @@
 #include "tidemark/backend/backend.h"
 
 #include "tidemark/backend/lake/lake_backend.h"
+#include "tidemark/backend/mariadb/md_backend.h"
 #include "tidemark/backend/postgres/pg_backend.h"
 #include "tidemark/util/strings.h"
 
@@ -20,8 +21,8 @@ constexpr Registration kBackends[] = {
     {"s3:", "lake", &lake::OpenLakeBackend},
     {"postgres:", "postgres", &postgres::OpenPostgresBackend},
     {"postgresql:", "postgres", &postgres::OpenPostgresBackend},
-    {"mariadb:", "mariadb", nullptr},
-    {"mysql:", "mariadb", nullptr},
+    {"mariadb:", "mariadb", &mariadb::OpenMariaDbBackend},
+    {"mysql:", "mariadb", &mariadb::OpenMariaDbBackend},
 };
 
 const Registration* Find(const std::string& url) {

@@ -53,6 +53,28 @@ bool IsDatabase(const StorageContext& c) {
   return family == "postgres" || family == "mariadb";
 }
 
+// MariaDB and MySQL: partitions are parts of one table, with per-table names, laid
+// out contiguously up to a MAXVALUE tail.
+bool IsMariaDb(const StorageContext& c) {
+  return config::StorageFamily(c.observed->location) == "mariadb";
+}
+
+// The name part of the storage's table ("events" of "public.events").
+std::string TableOf(const StorageContext& c) {
+  auto name = core::ParseTableName(c.storage->table);
+  return name ? name->name : c.storage->table;
+}
+
+// The schema (database) of the storage's table: from the observed location
+// ("…#app.events", written qualified by the backend), else as configured.
+std::string SchemaOf(const StorageContext& c) {
+  const std::string& location = c.observed->location;
+  const size_t hash = location.rfind('#');
+  auto name = core::ParseTableName(hash == std::string::npos ? c.storage->table
+                                                             : location.substr(hash + 1));
+  return name ? name->schema : "";
+}
+
 const config::Archive* ArchiveOf(const config::Config& config, const config::Dataset& dataset) {
   return dataset.archive_to.empty() ? nullptr : config.FindArchive(dataset.archive_to);
 }
@@ -116,14 +138,20 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
   if (!IsDatabase(c)) {
     bin = "_tidemark/" + std::string(detach ? "detached/" : "recycle/") +
           util::FormatCompactUtc(c.request->now, "%Y%m%dT%H%M%SZ") + "/" + partition.name;
-  } else if (detach) {
+  } else if (detach && !IsMariaDb(c)) {
     bin = partition.name;  // stays where it is, detached, marked as tidemark's
+  } else if (detach) {
+    // A MariaDB partition is no table of its own: it becomes one beside its table.
+    bin = core::FitIdentifier(TableOf(c) + "__" + partition.name, "", kMaxIdentifierBytes);
   } else {
-    // A table in the recycle schema, named with the time it may be purged.
+    // A table in the recycle schema, named with the time it may be purged. MariaDB's
+    // recycle database serves every database of the server, and its partition names
+    // are per table: the name carries both.
     const util::Instant until = core::AddSpan(
         c.request->now, {dataset.recycle_days, core::SpanUnit::kDay}, 1, *c.request->zone);
-    bin = core::FitIdentifier(partition.name,
-                              "__until_" + util::FormatCompactUtc(until, "%Y%m%d_%H%M%S"),
+    const std::string base =
+        IsMariaDb(c) ? SchemaOf(c) + "__" + TableOf(c) + "__" + partition.name : partition.name;
+    bin = core::FitIdentifier(base, "__until_" + util::FormatCompactUtc(until, "%Y%m%d_%H%M%S"),
                               kMaxIdentifierBytes);
   }
   const std::string retention = FormatSpan(*dataset.retention);
@@ -138,6 +166,10 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
     if (detach) hide.params["detached"] = "1";
   }
   SetRange(hide, partition.range);
+  if (partition.ids) {
+    hide.params["id_start"] = std::to_string(partition.ids->start);
+    hide.params["id_end"] = std::to_string(partition.ids->end);
+  }
   plan.steps.push_back(hide);
   if (detach) return;
   const bool archived = dataset.on_expire == OnExpire::kArchive;
@@ -210,12 +242,6 @@ std::vector<const core::Partition*> ExpiredPartitions(const StorageContext& c, P
   return expired;
 }
 
-// The name part of the storage's table ("events" of "public.events").
-std::string TableOf(const StorageContext& c) {
-  auto name = core::ParseTableName(c.storage->table);
-  return name ? name->name : c.storage->table;
-}
-
 bool Overlaps(const core::TimeRange& a, const core::TimeRange& b) {
   return a.start < b.end && b.start < a.end;
 }
@@ -258,27 +284,72 @@ bool OutsideStorageDates(const StorageContext& c, util::Instant start, util::Ins
   return c.storage->from && end <= zone.FromLocal(std::chrono::local_days{*c.storage->from});
 }
 
+// MariaDB adds partitions only at the end; past ranges missing between the last
+// partition and now are added first, at most this many.
+constexpr int kMaxGapRanges = 1000;
+
+// MariaDB: every value below the last bound has a partition already (the first one
+// takes everything below it), and a new partition can only start where the last ends.
+// The last bound (time or id), or nullopt for other systems.
+struct Covered {
+  std::optional<util::Instant> until;
+  std::optional<int64_t> ids_until;
+};
+Covered CoveredOf(const StorageContext& c) {
+  Covered covered;
+  if (!IsMariaDb(c)) return covered;
+  for (const core::Partition& p : c.observed->partitions) {
+    if (p.state == core::PartitionState::kDefault) continue;
+    if (p.range && (!covered.until || p.range->end > *covered.until)) covered.until = p.range->end;
+    if (p.ids && (!covered.ids_until || p.ids->end > *covered.ids_until))
+      covered.ids_until = p.ids->end;
+  }
+  return covered;
+}
+
+std::string TooFarBehind(const StorageContext& c, const std::string& last) {
+  return c.lifecycle->name + "/" + c.storage->name + ": its last partition ends at " + last +
+         ", more than " + std::to_string(kMaxGapRanges) +
+         " intervals behind; add the partitions up to now by hand (docs/mariadb.md) or choose "
+         "a longer interval";
+}
+
 // Partitions ahead (databases): the current range and `premake` after it, each one
-// that no partition covers yet.
+// that no partition covers yet; on MariaDB also the missing ranges before them.
 void PlanCreates(const StorageContext& c, Plan& plan) {
   const config::Dataset& dataset = *c.request->dataset;
   const util::TimeZone& zone = *c.request->zone;
   if (dataset.strategy == config::Strategy::kSequential) return;  // backend-specific
   const std::string table = TableOf(c);
   const std::string ahead = "(premake " + std::to_string(dataset.premake) + ")";
+  const Covered covered = CoveredOf(c);
   if (dataset.strategy == config::Strategy::kTime) {
-    const util::Instant first = core::FloorToSpan(c.request->now, dataset.interval, zone);
-    for (int k = 0; k <= dataset.premake; ++k) {
+    const util::Instant now = core::FloorToSpan(c.request->now, dataset.interval, zone);
+    int gap = 0;  // ranges from `first` to `now`
+    util::Instant first = now;
+    if (covered.until && *covered.until < now) {
+      first = core::FloorToSpan(*covered.until, dataset.interval, zone);
+      while (core::AddSpan(first, dataset.interval, gap, zone) < now) {
+        if (++gap > kMaxGapRanges) {
+          plan.failures.push_back(TooFarBehind(c, util::FormatInstant(*covered.until)));
+          return;
+        }
+      }
+    }
+    for (int k = 0; k <= gap + dataset.premake; ++k) {
       core::TimeRange range{core::AddSpan(first, dataset.interval, k, zone),
                             core::AddSpan(first, dataset.interval, k + 1, zone)};
+      if (covered.until && range.end <= *covered.until) continue;
       if (OutsideStorageDates(c, range.start, range.end)) continue;
       const std::string name = PartitionName(dataset, table, &range, nullptr, zone);
       const std::string label =
           util::FormatInstant(range.start) + " to " + util::FormatInstant(range.end);
       if (!Missing(c, range, label, &core::Partition::range, plan)) continue;
       Step step = CreateStep(c, name,
-                             (k == 0 ? "create the partition for now, " : "create a partition ") +
-                                 label + " ahead of data " + ahead);
+                             (k == gap ? "create the partition for now, "
+                              : k < gap ? "create the missing partition "
+                                        : "create a partition ") +
+                                 label + (k < gap ? " (the last one ended before it)" : " ahead of data " + ahead));
       SetRange(step, range);
       plan.steps.push_back(step);
     }
@@ -286,10 +357,20 @@ void PlanCreates(const StorageContext& c, Plan& plan) {
   }
   const int64_t width = dataset.interval.count;
   const int64_t top = c.observed->max_id.value_or(0);
-  int64_t first = top / width * width;
-  if (top < 0 && top % width != 0) first -= width;
-  for (int k = 0; k <= dataset.premake; ++k) {
+  int64_t now = top / width * width;
+  if (top < 0 && top % width != 0) now -= width;
+  int64_t first = now;
+  if (covered.ids_until && *covered.ids_until < now) {
+    first = *covered.ids_until / width * width;
+    if ((now - first) / width > kMaxGapRanges) {
+      plan.failures.push_back(TooFarBehind(c, "id " + std::to_string(*covered.ids_until)));
+      return;
+    }
+  }
+  const int64_t gap = (now - first) / width;
+  for (int64_t k = 0; k <= gap + dataset.premake; ++k) {
     core::IdRange ids{first + k * width, first + (k + 1) * width};
+    if (covered.ids_until && ids.end <= *covered.ids_until) continue;
     const std::string name = PartitionName(dataset, table, nullptr, &ids, zone);
     const std::string label = "ids " + std::to_string(ids.start) + " to " + std::to_string(ids.end);
     if (!Missing(c, ids, label, &core::Partition::ids, plan)) continue;

@@ -4,6 +4,7 @@
 
 #include "tidemark/archive/table_archive.h"
 #include "tidemark/backend/postgres/pg_steps.h"
+#include "tidemark/backend/table_archive_steps.h"
 #include "tidemark/store/object_store.h"
 #include "tidemark/util/strings.h"
 
@@ -15,39 +16,6 @@ constexpr char kDataName[] = "data.copy.zst";
 // Marks a table being restored from an archive: loaded and counted, not yet attached.
 constexpr char kRestoringComment[] =
     "tidemark-restoring: loaded from an archive; tidemark attaches it when done";
-
-// Reports progress in steps of a few MiB rather than for every row.
-class ProgressBatch {
- public:
-  explicit ProgressBatch(util::Progress& progress) : progress_(progress) {}
-  ~ProgressBatch() { Flush(); }
-  void Add(size_t bytes) {
-    pending_ += static_cast<int64_t>(bytes);
-    if (pending_ >= (4 << 20)) Flush();
-  }
-  void Flush() {
-    if (pending_ > 0) progress_.Advance(pending_);
-    pending_ = 0;
-  }
-
- private:
-  util::Progress& progress_;
-  int64_t pending_ = 0;
-};
-
-struct ArchiveAt {
-  std::unique_ptr<store::ObjectStore> store;
-  archive::TreeLocation location;
-};
-
-util::Result<ArchiveAt> OpenArchive(const core::Step& step) {
-  const std::string url = step.Param("archive");
-  if (url.empty()) return util::StepError("the step names no archive");
-  ArchiveAt at;
-  TM_TRY_ASSIGN(at.store, store::OpenStore(url));
-  at.location = archive::TreeLocation{at.store.get(), ""};
-  return at;
-}
 
 util::Result<int64_t> CountRows(const StepEnv& env, const std::string& schema,
                                 const std::string& table) {
@@ -62,28 +30,12 @@ std::string ColumnNames(const std::vector<archive::TableColumn>& columns) {
   return util::Join(names, ", ");
 }
 
-archive::Manifest Header(const StepEnv& env) {
-  const core::Step& s = *env.step;
-  archive::Manifest header;
-  header.tool_version = std::string("tidemark ") + TIDEMARK_VERSION;
-  header.dataset = s.Param("dataset");
-  header.lifecycle = s.lifecycle;
-  header.storage = s.storage;
-  header.partition = s.partition;
-  header.source = s.Param("location");
-  header.range_start = s.Param("range_start");
-  header.range_end = s.Param("range_end");
-  header.run_id = env.context->run_id;
-  header.created_at = util::FormatInstant(util::Now());
-  return header;
-}
-
 }  // namespace
 
 util::Status CopyToArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
   TM_TRY_ASSIGN(auto existing, archive::ReadTableManifest(at.location));
   TM_TRY_ASSIGN(Relation r, LookUp(*env.conn, kRecycleSchema, bin));
   if (existing && !r.exists) return {};  // archived, and the bin entry already purged
@@ -98,7 +50,7 @@ util::Status CopyToArchive(const StepEnv& env) {
   auto comment = BinComment::FromComment(r.comment);
   const core::TableName source{kRecycleSchema, bin};
   TM_TRY_ASSIGN(std::vector<Column> columns, Columns(*env.conn, source));
-  archive::Manifest header = Header(env);
+  archive::Manifest header = TableArchiveHeader(s, env.context->run_id);
   archive::TableSection table;
   table.format = archive::kTableFormatPostgresCopyText;
   for (const Column& c : columns) {
@@ -138,7 +90,7 @@ util::Status CopyToArchive(const StepEnv& env) {
 util::Status VerifyArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
   TM_TRY_ASSIGN(archive::Manifest manifest,
                 archive::VerifyTableArchive(at.location, *env.context->progress));
   if (!manifest.table) {
@@ -154,28 +106,13 @@ util::Status VerifyArchive(const StepEnv& env) {
 util::Status CheckArchiveBeforeDrop(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenArchive(s));
-  auto manifest = archive::ReadTableManifest(at.location);
-  if (!manifest || !*manifest) {
-    return util::Fail(
-        util::ErrorCategory::kVerify,
-        "refusing to drop " + bin + ": its archive " + s.Param("archive") +
-            (manifest ? " is missing" : " is unreadable: " + manifest.error().message()));
-  }
-  const archive::Manifest& m = **manifest;
-  for (const archive::ManifestFile& file : m.files) {
-    TM_TRY_ASSIGN(auto info, at.store->Stat(file.path));
-    if (!info || info->size != file.size) {
-      return util::Fail(util::ErrorCategory::kVerify, "refusing to drop " + bin + ": " + file.path +
-                                                          " of its archive " +
-                                                          (info ? "changed size" : "is missing"));
-    }
-  }
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(archive::Manifest m, ArchiveBeforeDrop(at, s, bin));
   TM_TRY_ASSIGN(int64_t rows, CountRows(env, kRecycleSchema, bin));
-  if (!m.table || rows != m.table->rows) {
+  if (rows != m.table->rows) {
     return util::Fail(util::ErrorCategory::kVerify,
                       "refusing to drop " + bin + ": it has " + std::to_string(rows) +
-                          " rows but its archive " + std::to_string(m.table ? m.table->rows : 0));
+                          " rows but its archive " + std::to_string(m.table->rows));
   }
   return at.store->Sync("");  // durable before the last local copy goes
 }
@@ -190,7 +127,7 @@ util::Status RestoreFromArchive(const StepEnv& env) {
                         there.parent_name == env.parent.name;
   if (attached) return {};
   const std::string qualified = sql::QuoteQualified(target.schema, target.name);
-  TM_TRY_ASSIGN(ArchiveAt at, OpenArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
   if (there.exists && there.comment != kRestoringComment) {
     if (to_table && there.parent_name.empty()) return {};  // loaded by an earlier attempt
     return util::StepError("a table " + target.ToString() +

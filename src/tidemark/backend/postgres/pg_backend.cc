@@ -5,6 +5,7 @@
 #include "tidemark/backend/postgres/pg_bounds.h"
 #include "tidemark/backend/postgres/pg_catalog.h"
 #include "tidemark/backend/postgres/pg_steps.h"
+#include "tidemark/backend/table_archive_steps.h"
 #include "tidemark/config/storage_urls.h"
 #include "tidemark/core/table_name.h"
 #include "tidemark/sql/pq_connection.h"
@@ -64,7 +65,6 @@ class PostgresBackend : public Backend {
   util::Result<sql::PqConnection*> Connect();
   util::Result<core::ObservedStorage> Describe(const StorageRef& ref, const TableInfo& table,
                                                const Catalog& catalog, const util::TimeZone& zone);
-  util::Status CheckArchive(const Step& step);
   DdlPolicy Policy() const {
     DdlPolicy policy;
     policy.lock_timeout_ms = connection_.lock_timeout_ms;
@@ -318,18 +318,8 @@ std::string PostgresBackend::Render(const Step& step) const {
   return step.action;
 }
 
-util::Status PostgresBackend::CheckArchive(const Step& step) {
-  TM_TRY_ASSIGN(auto archive, store::OpenStore(step.Param("archive")));
-  auto probed = archive->ProbeWritable("");
-  if (!probed) {
-    return util::StepError("the archive " + step.Param("archive") +
-                           " cannot be written: " + probed.error().message());
-  }
-  return {};
-}
-
 util::Status PostgresBackend::Execute(const Step& step, StepContext& context) {
-  if (step.action == core::action::kCheckArchive) return CheckArchive(step);
+  if (step.action == core::action::kCheckArchive) return CheckArchiveWritable(step);
   TM_TRY_ASSIGN(sql::PqConnection * conn, Connect());
   StepEnv env;
   env.conn = conn;

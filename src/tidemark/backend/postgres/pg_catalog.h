@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tidemark/backend/postgres/pg_bounds.h"
+#include "tidemark/backend/bin_mark.h"
 #include "tidemark/core/table_name.h"
 #include "tidemark/sql/pq_connection.h"
 #include "tidemark/util/error.h"
@@ -25,7 +26,6 @@
 namespace tidemark::backend::postgres {
 
 inline constexpr char kRecycleSchema[] = "tidemark_recycle";
-inline constexpr char kCommentPrefix[] = "tidemark:";
 
 struct ChildInfo {
   std::string schema;
@@ -52,23 +52,8 @@ struct TableInfo {
   std::vector<ChildInfo> children;
 };
 
-// What a tidemark comment says about a table it removed.
-struct BinComment {
-  std::string dataset;
-  std::string parent_schema;
-  std::string parent_name;
-  std::string partition;
-  std::string removed_at;  // ISO instant
-  std::string range_start;
-  std::string range_end;
-  std::string id_start;
-  std::string id_end;
-  std::string bound;  // the partition's bound expression when it was removed
-  bool detached = false;
-
-  std::string ToComment() const;  // "tidemark:{…}"
-  static std::optional<BinComment> FromComment(const std::string& comment);
-};
+// What a tidemark comment says about a table it removed (bin_mark.h).
+using BinComment = BinMark;
 
 struct BinTable {
   std::string schema;

@@ -1,9 +1,6 @@
 #include "tidemark/backend/postgres/pg_steps.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
-
+#include "tidemark/backend/retry.h"
 #include "tidemark/util/failpoint.h"
 #include "tidemark/util/strings.h"
 
@@ -175,22 +172,9 @@ core::TableName Qualified(const std::string& text) {
 
 util::Status WithRetries(const StepEnv& env, const std::string& what,
                          const std::function<util::Status()>& attempt) {
-  std::mt19937 random(std::random_device{}());
-  int backoff = env.policy.backoff_ms;
-  for (int i = 1;; ++i) {
-    auto status = attempt();
-    if (status || !status.error().retryable()) return status;
-    if (i >= env.policy.attempts) {
-      // Not retryable any more: the attempts were made here.
-      return util::StepError(
-          what + ": gave up after " + std::to_string(i) + " attempts, each waiting up to " +
-          std::to_string(env.policy.lock_timeout_ms) +
-          " ms for its locks (a long transaction holds them?): " + status.error().message());
-    }
-    const int jitter = std::uniform_int_distribution<int>(0, backoff)(random);
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff + jitter));
-    backoff = std::min(backoff * 2, 8000);
-  }
+  return backend::WithRetries(
+      RetryPolicy{env.policy.lock_timeout_ms, env.policy.attempts, env.policy.backoff_ms}, what,
+      attempt);
 }
 
 util::Status RunDdl(const StepEnv& env, const std::string& sql) {
