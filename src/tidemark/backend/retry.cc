@@ -16,10 +16,10 @@ util::Status WithRetries(const RetryPolicy& policy, const std::string& what,
     if (status || !status.error().retryable()) return status;
     if (i >= policy.attempts) {
       // Not retryable any more: the attempts were made here.
-      return util::StepError(what + ": gave up after " + std::to_string(i) +
-                             " attempts, each waiting up to " + std::to_string(policy.wait_ms) +
-                             " ms for its locks (a long transaction holds them?): " +
-                             status.error().message());
+      return util::StepError(
+          what + ": gave up after " + std::to_string(i) + " attempts, each waiting up to " +
+          std::to_string(policy.wait_ms) +
+          " ms for its locks (a long transaction holds them?): " + status.error().message());
     }
     const int jitter = std::uniform_int_distribution<int>(0, backoff)(random);
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff + jitter));

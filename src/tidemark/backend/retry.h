@@ -15,9 +15,9 @@
 namespace tidemark::backend {
 
 struct RetryPolicy {
-  int wait_ms = 2000;     // each attempt waits this long for its locks (for the message)
-  int attempts = 6;       // then gives up (the step fails, resumably)
-  int backoff_ms = 250;   // doubled after each failed attempt, with jitter, up to 8 s
+  int wait_ms = 2000;    // each attempt waits this long for its locks (for the message)
+  int attempts = 6;      // then gives up (the step fails, resumably)
+  int backoff_ms = 250;  // doubled after each failed attempt, with jitter, up to 8 s
 };
 
 // Calls `attempt` until it succeeds or fails with an error that is not retryable, at

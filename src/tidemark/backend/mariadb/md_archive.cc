@@ -82,12 +82,12 @@ util::Status CopyToArchive(const StepEnv& env) {
   archive::TableSection table;
   table.format = archive::kTableFormatMariadbLoadDataText;
   TM_TRY_ASSIGN(table.columns, Columns(env, bin));
-  TM_TRY_ASSIGN(sql::MariaDbRows ddl,
-                env.conn->Query("SHOW CREATE TABLE " +
-                                sql::QuoteMariaDbQualified(bin.schema, bin.name)));
+  TM_TRY_ASSIGN(
+      sql::MariaDbRows ddl,
+      env.conn->Query("SHOW CREATE TABLE " + sql::QuoteMariaDbQualified(bin.schema, bin.name)));
   table.ddl = ddl.Text(0, 1);
-  table.source_table = core::TableName{env.parent.schema, env.parent.name}.ToString() +
-                       " PARTITION " + s.partition;
+  table.source_table =
+      core::TableName{env.parent.schema, env.parent.name}.ToString() + " PARTITION " + s.partition;
   table.bounds = mark ? mark->bound : "";
   header.table = table;
   TM_TRY_ASSIGN(auto writer, archive::TableArchiveWriter::Open(at.location, kDataName));
@@ -95,24 +95,23 @@ util::Status CopyToArchive(const StepEnv& env) {
   progress.Begin("export " + s.partition, s.IntParam("bytes"));
   ProgressBatch batch(progress);
   std::string line;
-  auto streamed = env.conn->StreamRows(
-      "SELECT " + ColumnNames(table.columns) + " FROM " +
-          sql::QuoteMariaDbQualified(bin.schema, bin.name),
-      [&](const sql::MariaDbRowView& row) -> util::Status {
-        line.clear();
-        sql::AppendLoadDataRow(line, row);
-        batch.Add(line.size());
-        return writer->Write(line);
-      });
+  auto streamed = env.conn->StreamRows("SELECT " + ColumnNames(table.columns) + " FROM " +
+                                           sql::QuoteMariaDbQualified(bin.schema, bin.name),
+                                       [&](const sql::MariaDbRowView& row) -> util::Status {
+                                         line.clear();
+                                         sql::AppendLoadDataRow(line, row);
+                                         batch.Add(line.size());
+                                         return writer->Write(line);
+                                       });
   batch.Flush();
   progress.End();
   if (!streamed) return tl::unexpected(streamed.error());
   TM_TRY_ASSIGN(archive::Manifest manifest, writer->Finish(header));
   if (manifest.table->rows != *streamed) {
-    return util::Fail(util::ErrorCategory::kVerify,
-                      "the export of " + bin.ToString() + " wrote " +
-                          std::to_string(manifest.table->rows) + " rows but the server sent " +
-                          std::to_string(*streamed));
+    return util::Fail(util::ErrorCategory::kVerify, "the export of " + bin.ToString() + " wrote " +
+                                                        std::to_string(manifest.table->rows) +
+                                                        " rows but the server sent " +
+                                                        std::to_string(*streamed));
   }
   return at.store->Sync("");
 }
@@ -151,9 +150,9 @@ util::Status RestoreFromArchive(const StepEnv& env) {
   // In place, rows are loaded into a table beside the parent, then exchanged in.
   const core::TableName target =
       to_table ? Qualified(s.Param("to_table"), env.parent.schema)
-               : core::TableName{env.parent.schema,
-                                 core::FitIdentifier(env.parent.name + "__" + s.partition,
-                                                     "__restoring", 64)};
+               : core::TableName{
+                     env.parent.schema,
+                     core::FitIdentifier(env.parent.name + "__" + s.partition, "__restoring", 64)};
   TM_TRY_ASSIGN(TableState there, LookUp(env, target));
   if (!to_table && !there.exists) {
     TM_TRY_ASSIGN(Layout layout, ReadLayout(env));
@@ -194,16 +193,16 @@ util::Status RestoreFromArchive(const StepEnv& env) {
   }
   TM_TRY_ASSIGN(int64_t present, CountRows(env, target));
   if (present == 0 && manifest.table->rows > 0) {
-    auto loaded = env.conn->LoadDataLocal(
-        "LOAD DATA LOCAL INFILE 'archive' INTO TABLE " + qualified + " " + sql::kLoadDataFormat +
-            " (" + ColumnNames(manifest.table->columns) + ")",
-        [&]() { return reader->Next(); });
+    auto loaded = env.conn->LoadDataLocal("LOAD DATA LOCAL INFILE 'archive' INTO TABLE " +
+                                              qualified + " " + sql::kLoadDataFormat + " (" +
+                                              ColumnNames(manifest.table->columns) + ")",
+                                          [&]() { return reader->Next(); });
     if (!loaded) return tl::unexpected(loaded.error());
     if (*loaded != manifest.table->rows) {
       (void)env.conn->Exec("TRUNCATE TABLE " + qualified);
-      return util::Fail(util::ErrorCategory::kVerify,
-                        "loaded " + std::to_string(*loaded) + " rows but the archive holds " +
-                            std::to_string(manifest.table->rows));
+      return util::Fail(util::ErrorCategory::kVerify, "loaded " + std::to_string(*loaded) +
+                                                          " rows but the archive holds " +
+                                                          std::to_string(manifest.table->rows));
     }
   }
   if (to_table) return env.conn->Exec(AlterTable(env, target) + "COMMENT = ''");

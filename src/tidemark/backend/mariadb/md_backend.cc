@@ -139,10 +139,9 @@ std::string MariaDbBackend::Render(const Step& step) const {
            " INTO (" + util::Join(into, ", ") + "); UNLOCK TABLES";
   }
   if (step.action == core::action::kHidePartition) {
-    const std::string target =
-        step.Param("detached") == "1"
-            ? sql::QuoteMariaDbQualified(parent.schema, step.Param("bin"))
-            : bin;
+    const std::string target = step.Param("detached") == "1"
+                                   ? sql::QuoteMariaDbQualified(parent.schema, step.Param("bin"))
+                                   : bin;
     return alter + "CONVERT PARTITION " + partition + " TO TABLE " + target +
            "  -- MySQL: EXCHANGE PARTITION with an empty copy, then DROP PARTITION; then "
            "COMMENT = 'tidemark:{…}'";
@@ -161,8 +160,8 @@ std::string MariaDbBackend::Render(const Step& step) const {
       return "RENAME TABLE " + bin + " TO " + step.Param("to_table");
     }
     return alter + "REORGANIZE PARTITION <the one covering it> INTO (PARTITION " + partition +
-           " …, …)  -- copies that partition's rows\n" + alter + "EXCHANGE PARTITION " +
-           partition + " WITH TABLE " + bin + "; DROP TABLE " + bin;
+           " …, …)  -- copies that partition's rows\n" + alter + "EXCHANGE PARTITION " + partition +
+           " WITH TABLE " + bin + "; DROP TABLE " + bin;
   }
   if (step.action == core::action::kRestoreFromArchive) {
     return "zstd -dc " + step.Param("archive") + "data.tsv.zst | LOAD DATA LOCAL INFILE … INTO " +
@@ -199,9 +198,11 @@ util::Status MariaDbBackend::Execute(const Step& step, StepContext& context) {
   if (!status && conn_ && IsPrivilegeError(conn_->ErrorNumber())) {
     // Applying again cannot help until the grants change: say what tidemark needs.
     return util::StepError(status.error().message() + "; the account of connection '" +
-                           connection_.name + "' needs SELECT, INSERT, ALTER, DROP, CREATE and "
-                           "LOCK TABLES on " + env.parent.schema + ", and the same on " +
-                           kRecycleDatabase + " (see docs/mariadb.md, Privileges)");
+                           connection_.name +
+                           "' needs SELECT, INSERT, ALTER, DROP, CREATE and "
+                           "LOCK TABLES on " +
+                           env.parent.schema + ", and the same on " + kRecycleDatabase +
+                           " (see docs/mariadb.md, Privileges)");
   }
   return status;
 }

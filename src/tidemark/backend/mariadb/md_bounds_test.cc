@@ -74,7 +74,8 @@ TEST(BoundInstant, MaxvalueIdsAndOddLiteralsAreNotInstants) {
 
 TEST(LessThanFor, RoundTripsEveryForm) {
   const util::TimeZone zone = Berlin();
-  for (const char* text : {"2024-03-30T23:00:00Z", "2024-10-26T22:00:00Z", "1999-12-31T23:00:00Z"}) {
+  for (const char* text :
+       {"2024-03-30T23:00:00Z", "2024-10-26T22:00:00Z", "1999-12-31T23:00:00Z"}) {
     const util::Instant t = At(text);
     for (KeyForm form : {KeyForm::kToDays, KeyForm::kUnixTimestamp, KeyForm::kColumns}) {
       auto back = BoundInstant(*ParseLessThan(LessThanFor(t, form, zone)), form, zone);

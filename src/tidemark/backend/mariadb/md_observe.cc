@@ -62,8 +62,8 @@ class Observer {
   const ObserveContext& context_;
   const util::TimeZone& zone_;
   std::vector<std::pair<core::TableName, BinMark>> bin_;
-  std::map<core::TableName, std::pair<int64_t, int64_t>, bool (*)(const core::TableName&,
-                                                                   const core::TableName&)>
+  std::map<core::TableName, std::pair<int64_t, int64_t>,
+           bool (*)(const core::TableName&, const core::TableName&)>
       bin_sizes_{[](const core::TableName& a, const core::TableName& b) {
         return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
       }};
@@ -175,10 +175,10 @@ util::Result<core::ObservedStorage> Observer::Describe(const StorageRef& ref,
   }
   if (table.partitions.back().less_than != "MAXVALUE") {
     return util::ConfigError(
-        where + " has no MAXVALUE partition at its end; without one, a row beyond the last "
-                "bound " +
-        table.partitions.back().less_than +
-        " fails its INSERT. Add one: ALTER TABLE " +
+        where +
+        " has no MAXVALUE partition at its end; without one, a row beyond the last "
+        "bound " +
+        table.partitions.back().less_than + " fails its INSERT. Add one: ALTER TABLE " +
         sql::QuoteMariaDbQualified(table.table.schema, table.table.name) +
         " ADD PARTITION (PARTITION pmax VALUES LESS THAN (MAXVALUE))");
   }
@@ -189,16 +189,16 @@ util::Result<core::ObservedStorage> Observer::Describe(const StorageRef& ref,
   const std::string key_type = type_of(key.column);
   const bool time_key = key.form == KeyForm::kToDays || key.form == KeyForm::kUnixTimestamp ||
                         (key.form == KeyForm::kColumns && IsTimeType(key_type));
-  const bool id_key = key.form == KeyForm::kInteger ||
-                      (key.form == KeyForm::kColumns && IsIntegerType(key_type));
+  const bool id_key =
+      key.form == KeyForm::kInteger || (key.form == KeyForm::kColumns && IsIntegerType(key_type));
   const std::string interval = core::FormatSpan(dataset.interval);
   if (dataset.strategy == config::Strategy::kTime) {
     if (!time_key) {
-      return util::ConfigError(where + " is partitioned by " + key.column + " of type " +
-                               key_type + ", which does not fit strategy time: it needs "
-                                          "TO_DAYS(col), UNIX_TIMESTAMP(col) or RANGE COLUMNS on "
-                                          "a DATE, DATETIME or TIMESTAMP column (use strategy id "
-                                          "or sequential for ids)");
+      return util::ConfigError(where + " is partitioned by " + key.column + " of type " + key_type +
+                               ", which does not fit strategy time: it needs "
+                               "TO_DAYS(col), UNIX_TIMESTAMP(col) or RANGE COLUMNS on "
+                               "a DATE, DATETIME or TIMESTAMP column (use strategy id "
+                               "or sequential for ids)");
     }
     const bool hourly = dataset.interval.unit == core::SpanUnit::kHour;
     if (hourly && (key.form == KeyForm::kToDays || key_type == "date")) {
@@ -236,9 +236,10 @@ util::Result<core::ObservedStorage> Observer::Describe(const StorageRef& ref,
                                dated_type + "; it must be a DATE, DATETIME or TIMESTAMP column");
     }
   } else if (!time_key && dataset.retention) {
-    return util::ConfigError(where + " is partitioned by ids, so retention needs dated_by: the "
-                                     "column that dates a partition's rows (e.g. dated_by: "
-                                     "created_at)");
+    return util::ConfigError(where +
+                             " is partitioned by ids, so retention needs dated_by: the "
+                             "column that dates a partition's rows (e.g. dated_by: "
+                             "created_at)");
   }
   core::ObservedStorage observed;
   observed.lifecycle = ref.lifecycle->name;

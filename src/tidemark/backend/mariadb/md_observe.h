@@ -27,8 +27,7 @@ struct ObserveContext {
 
 // One result per ref, in order; the outer error is for failures that concern them all.
 util::Result<std::vector<util::Result<core::ObservedStorage>>> ObserveTables(
-    const ObserveContext& context, const std::vector<StorageRef>& refs,
-    const util::TimeZone& zone);
+    const ObserveContext& context, const std::vector<StorageRef>& refs, const util::TimeZone& zone);
 
 // "mariadb://user@host:3306/app#app.events": a storage's location (never a password).
 std::string LocationOf(const std::string& url, const core::TableName& table);

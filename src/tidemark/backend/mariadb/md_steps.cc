@@ -37,7 +37,8 @@ std::optional<int> Compare(const std::string& a, const std::string& b, const Par
   auto pb = ParseLessThan(b);
   if (!pa || !pb) return std::nullopt;
   if (pa->maxvalue || pb->maxvalue) return int(pa->maxvalue) - int(pb->maxvalue);
-  if (pa->integer && pb->integer) return *pa->integer < *pb->integer ? -1 : *pa->integer > *pb->integer;
+  if (pa->integer && pb->integer)
+    return *pa->integer < *pb->integer ? -1 : *pa->integer > *pb->integer;
   auto ta = BoundInstant(*pa, key.form, zone);
   auto tb = BoundInstant(*pb, key.form, zone);
   if (!ta || !tb) return std::nullopt;
@@ -84,7 +85,8 @@ util::Status EnsureRecycleDatabase(const StepEnv& env) {
   if (!created && (env.conn->ErrorNumber() == 1044 || env.conn->ErrorNumber() == 1045)) {
     return util::StepError(created.error().message() +
                            "; tidemark keeps removed partitions in the database " +
-                           kRecycleDatabase + ": create it, and grant the account CREATE, DROP, "
+                           kRecycleDatabase +
+                           ": create it, and grant the account CREATE, DROP, "
                            "ALTER, SELECT and INSERT on it (docs/mariadb.md, Privileges)");
   }
   return created;
@@ -97,7 +99,8 @@ util::Status SetComment(const StepEnv& env, const core::TableName& table,
 }
 
 util::Result<bool> TableHasRows(const StepEnv& env, const core::TableName& table) {
-  TM_TRY_ASSIGN(sql::MariaDbRows rows, env.conn->Query("SELECT 1 FROM " + Table(table) + " LIMIT 1"));
+  TM_TRY_ASSIGN(sql::MariaDbRows rows,
+                env.conn->Query("SELECT 1 FROM " + Table(table) + " LIMIT 1"));
   return rows.rows() > 0;
 }
 
@@ -122,8 +125,8 @@ BinMark StepMark(const StepEnv& env, const std::string& bound) {
 }  // namespace
 
 std::string AlterTable(const StepEnv& env, const core::TableName& table) {
-  return "ALTER TABLE " + Table(table) + (env.mariadb ? " WAIT " + std::to_string(env.wait_s) : "") +
-         " ";
+  return "ALTER TABLE " + Table(table) +
+         (env.mariadb ? " WAIT " + std::to_string(env.wait_s) : "") + " ";
 }
 
 int Layout::Find(const std::string& name) const {
@@ -151,7 +154,8 @@ util::Result<Layout> ReadLayout(const StepEnv& env) {
   layout.columns = t.columns;
   layout.key = ParseKey(t.partitions.front().method, t.partitions.front().expression);
   if (layout.key.form == KeyForm::kOther) {
-    return util::StepError(env.parent.ToString() + " is no longer partitioned by a key tidemark reads");
+    return util::StepError(env.parent.ToString() +
+                           " is no longer partitioned by a key tidemark reads");
   }
   return layout;
 }
@@ -210,7 +214,8 @@ util::Result<std::string> MarkedLessThan(const BinMark& mark, const PartitionKey
   if (!mark.id_end.empty()) return mark.id_end;
   auto end = util::ParseInstant(mark.range_end);
   if (!end || key.form == KeyForm::kInteger || key.form == KeyForm::kOther) {
-    return util::StepError("the mark of " + mark.partition + " records no bound to put it back with");
+    return util::StepError("the mark of " + mark.partition +
+                           " records no bound to put it back with");
   }
   return LessThanFor(*end, key.form, zone);
 }
@@ -228,10 +233,9 @@ util::Status CreatePartition(const StepEnv& env) {
                              layout.partitions[have].less_than + "), not (" + wanted + ")");
     }
     if (layout.Tail() < 0) {
-      return util::StepError(env.parent.ToString() +
-                             " has no MAXVALUE partition to split; add one: ALTER TABLE " +
-                             Table(env.parent) +
-                             " ADD PARTITION (PARTITION pmax VALUES LESS THAN (MAXVALUE))");
+      return util::StepError(
+          env.parent.ToString() + " has no MAXVALUE partition to split; add one: ALTER TABLE " +
+          Table(env.parent) + " ADD PARTITION (PARTITION pmax VALUES LESS THAN (MAXVALUE))");
     }
     TM_TRY_ASSIGN(int covering, Covering(env, layout, wanted));
     const PartitionInfo& from = layout.partitions[covering];
@@ -263,7 +267,8 @@ util::Status ReorganizeAhead(const StepEnv& env) {
   std::vector<std::pair<std::string, std::string>> into;  // name, less than
   for (const std::string& line : util::Split(s.Param("into"), '\n')) {
     const size_t space = line.rfind(' ');
-    if (space == std::string::npos) return util::StepError("unreadable layout line \"" + line + "\"");
+    if (space == std::string::npos)
+      return util::StepError("unreadable layout line \"" + line + "\"");
     into.emplace_back(line.substr(0, space), line.substr(space + 1));
   }
   if (from.empty() || into.empty()) return util::StepError("the step lays out no partitions");
@@ -294,7 +299,8 @@ util::Status ReorganizeAhead(const StepEnv& env) {
     auto order = Compare(into.front().second, parts[first - 1].less_than, layout.key, env.zone);
     if (!order || *order <= 0) {
       return util::StepError("the first new bound " + into.front().second + " is not above " +
-                             parts[first - 1].less_than + ", the bound of " + parts[first - 1].name);
+                             parts[first - 1].less_than + ", the bound of " +
+                             parts[first - 1].name);
     }
   }
   std::vector<std::string> quoted;
@@ -303,20 +309,19 @@ util::Status ReorganizeAhead(const StepEnv& env) {
   for (const auto& [name, less_than] : into) {
     defs.push_back("PARTITION " + Ident(name) + " " + LessThanClause(less_than));
   }
-  return UnderWriteLock(env, "laying out the partitions ahead of " + env.parent.ToString(), {},
-                        [&]() -> util::Status {
-                          TM_TRY_ASSIGN(bool rows, AnyRows(env, from));
-                          if (rows) {
-                            return util::StepError(
-                                "rows have reached the partitions " + util::Join(from, ", ") +
-                                " of " + env.parent.ToString() +
-                                " since this step was planned; tidemark reorganizes only empty "
-                                "partitions, so plan again");
-                          }
-                          return env.conn->Exec(AlterTable(env, env.parent) +
-                                                "REORGANIZE PARTITION " + util::Join(quoted, ", ") +
-                                                " INTO (" + util::Join(defs, ", ") + ")");
-                        });
+  return UnderWriteLock(
+      env, "laying out the partitions ahead of " + env.parent.ToString(), {},
+      [&]() -> util::Status {
+        TM_TRY_ASSIGN(bool rows, AnyRows(env, from));
+        if (rows) {
+          return util::StepError("rows have reached the partitions " + util::Join(from, ", ") +
+                                 " of " + env.parent.ToString() +
+                                 " since this step was planned; tidemark reorganizes only empty "
+                                 "partitions, so plan again");
+        }
+        return env.conn->Exec(AlterTable(env, env.parent) + "REORGANIZE PARTITION " +
+                              util::Join(quoted, ", ") + " INTO (" + util::Join(defs, ", ") + ")");
+      });
 }
 
 util::Status HidePartition(const StepEnv& env) {
@@ -363,8 +368,8 @@ util::Status HidePartition(const StepEnv& env) {
       TM_TRY(env.conn->Exec("CREATE TABLE " + Table(bin) + " LIKE " + Table(env.parent)));
     }
     TM_TRY(RunAlter(env, "preparing " + bin.ToString(),
-                    AlterTable(env, bin) + "COMMENT = " + sql::QuoteMariaDbLiteral(kStagingComment) +
-                        " REMOVE PARTITIONING"));
+                    AlterTable(env, bin) + "COMMENT = " +
+                        sql::QuoteMariaDbLiteral(kStagingComment) + " REMOVE PARTITIONING"));
     util::Failpoint("md.exchange_ready");
   }
   TM_TRY_ASSIGN(bool bin_rows, TableHasRows(env, bin));
@@ -374,21 +379,19 @@ util::Status HidePartition(const StepEnv& env) {
                         " WITH TABLE " + Table(bin)));
     util::Failpoint("md.exchanged");
   }
-  TM_TRY(UnderWriteLock(env, "dropping the emptied " + Describe(env, s.partition), {bin},
-                        [&]() -> util::Status {
-                          TM_TRY_ASSIGN(bool rows, AnyRows(env, {s.partition}));
-                          if (rows) {
-                            return util::StepError(
-                                "rows arrived in " + Describe(env, s.partition) +
-                                " after its rows were moved to " + bin.ToString() +
-                                "; they stay there, and the partition is not dropped. Move them "
-                                "(INSERT INTO " + Table(bin) + " SELECT * FROM " +
-                                Table(env.parent) + " PARTITION (" + Ident(s.partition) +
-                                ")), then apply again");
-                          }
-                          return env.conn->Exec(AlterTable(env, env.parent) + "DROP PARTITION " +
-                                                Ident(s.partition));
-                        }));
+  TM_TRY(UnderWriteLock(
+      env, "dropping the emptied " + Describe(env, s.partition), {bin}, [&]() -> util::Status {
+        TM_TRY_ASSIGN(bool rows, AnyRows(env, {s.partition}));
+        if (rows) {
+          return util::StepError("rows arrived in " + Describe(env, s.partition) +
+                                 " after its rows were moved to " + bin.ToString() +
+                                 "; they stay there, and the partition is not dropped. Move them "
+                                 "(INSERT INTO " +
+                                 Table(bin) + " SELECT * FROM " + Table(env.parent) +
+                                 " PARTITION (" + Ident(s.partition) + ")), then apply again");
+        }
+        return env.conn->Exec(AlterTable(env, env.parent) + "DROP PARTITION " + Ident(s.partition));
+      }));
   util::Failpoint("md.dropped");
   return SetComment(env, bin, mark.ToComment());
 }
@@ -416,8 +419,8 @@ util::Status PutBack(const StepEnv& env, const core::TableName& source,
     // The cost docs/mariadb.md states: REORGANIZE copies every row of `from`.
     env.context->progress->Begin("split " + s.partition + " out of " + from.name, 0);
     auto split = RunAlter(env, "splitting " + from.name,
-                          AlterTable(env, env.parent) + "REORGANIZE PARTITION " +
-                              Ident(from.name) + " INTO (PARTITION " + Ident(s.partition) + " " +
+                          AlterTable(env, env.parent) + "REORGANIZE PARTITION " + Ident(from.name) +
+                              " INTO (PARTITION " + Ident(s.partition) + " " +
                               LessThanClause(less_than) + ", PARTITION " + Ident(from.name) + " " +
                               LessThanClause(from.less_than) + ")");
     env.context->progress->End();
@@ -467,9 +470,11 @@ util::Status RestoreFromBin(const StepEnv& env) {
         if (BinMark::FromComment(placed.comment)) return SetComment(env, target, "");
         return {};
       }
-      return util::StepError("the table " + target.ToString() + " already exists; choose another --to");
+      return util::StepError("the table " + target.ToString() +
+                             " already exists; choose another --to");
     }
-    if (!there.exists) return util::StepError("nothing to restore: " + bin + " is not in the recycle bin");
+    if (!there.exists)
+      return util::StepError("nothing to restore: " + bin + " is not in the recycle bin");
     TM_TRY(RunAlter(env, "moving " + bin + " to " + target.ToString(),
                     "RENAME TABLE " + Table(source) + " TO " + Table(target)));
     util::Failpoint("restore.moved");

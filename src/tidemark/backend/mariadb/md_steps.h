@@ -46,8 +46,8 @@ struct StepEnv {
   core::TableName parent;  // the partitioned table, database filled in
   util::TimeZone zone = util::TimeZone::Utc();
   RetryPolicy policy;
-  int wait_s = 2;             // WAIT n of each ALTER
-  bool mariadb = true;        // MariaDB (WAIT n); false for MySQL
+  int wait_s = 2;       // WAIT n of each ALTER
+  bool mariadb = true;  // MariaDB (WAIT n); false for MySQL
   DetachMethod detach = DetachMethod::kConvert;
 };
 
