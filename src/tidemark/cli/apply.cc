@@ -38,13 +38,14 @@ int RunApply(const GlobalOptions& global, const ApplyCommandOptions& options) {
   apply.force_run = options.force_run;
   apply.jobs = options.jobs;
   apply.step_jobs = options.step_jobs;
+  apply.observe_after = !session->config.metrics_dir.empty();
   ConsoleReporter reporter(options.verbose);
   auto outcomes = exec::ApplyDatasets(session->config, apply, reporter);
   const int code = PrintOutcomes(outcomes, true);
   const config::Config& config = session->config;
   if (!config.metrics_dir.empty()) {
     auto written =
-        exec::WriteMetrics(config.ResolvePath(config.metrics_dir), outcomes, util::Now());
+        exec::WriteMetrics(config.ResolvePath(config.metrics_dir), outcomes, session->now);
     if (!written) {
       const int failed = Report(written.error().WithContext("metrics"));
       return code == 0 ? failed : code;

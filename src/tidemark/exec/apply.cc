@@ -186,6 +186,14 @@ util::Status Worker::PlanAndExecute(const config::Dataset& dataset, DatasetOutco
 void Worker::Execute(const core::RunFile& run, const std::string& path, DatasetOutcome& outcome) {
   Executor executor(config_, *state_, backends_, reporter_, options_.step_jobs);
   outcome.tally = executor.Execute(run, path, &outcome.error);
+  if (!options_.observe_after || outcome.tally.executed == 0) return;
+  const config::Dataset* dataset = config_.FindDataset(run.dataset);
+  if (dataset == nullptr) return;
+  auto observed = ObserveDataset(config_, *dataset, backends_, state_.get(), zone_);
+  if (!observed) return;  // the run's own outcome says what went wrong
+  plan::PlanRequest request{&config_, dataset, &*observed, options_.now, &zone_};
+  outcome.ahead_until = plan::PlanDataset(request).ahead_until;
+  outcome.observed = std::move(*observed);
 }
 
 void Worker::ApplyRunFiles(const std::string& dataset, const std::vector<std::string>& paths,

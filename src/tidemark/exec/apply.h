@@ -29,6 +29,9 @@ struct ApplyOptions {
   bool plan_only = false;              // write run files, execute nothing (plan)
   int jobs = 1;                        // datasets at once
   int step_jobs = 0;                   // steps of one seq at once; 0: one per core
+  // Observe a dataset again after its steps ran, so that DatasetOutcome::observed shows
+  // the result (for metrics).
+  bool observe_after = false;
 };
 
 struct DatasetOutcome {
@@ -37,8 +40,9 @@ struct DatasetOutcome {
   bool reused = false;             // an existing run file was picked up
   core::RunFile run;               // what was planned or picked up
   std::vector<std::string> notes;  // the planner's notes
-  // What the dataset was last seen to hold (absent when it could not be observed), and
-  // the planner's view of how far ahead it is (plan::Plan::ahead_until).
+  // What the dataset was last seen to hold (absent when it could not be observed: also
+  // after a run file was picked up, unless observe_after), and the planner's view of how
+  // far ahead it is (plan::Plan::ahead_until).
   std::optional<core::ObservedDataset> observed;
   std::map<std::string, util::Instant> ahead_until;
   RunTally tally;

@@ -106,6 +106,13 @@ std::optional<ReusableRun> FindReusableRun(const std::string& directory, const s
   DIR* dir = opendir(directory.c_str());
   if (dir == nullptr) return std::nullopt;
   std::optional<ReusableRun> best;
+  // Run files written within one second are told apart by their modification times.
+  auto written = [&](const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return std::pair<int64_t, int64_t>(0, 0);
+    return std::pair<int64_t, int64_t>(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  };
+  std::pair<int64_t, int64_t> best_written;
   const std::string marker = "_" + kind + "_" + dataset + "_";
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
@@ -115,8 +122,13 @@ std::optional<ReusableRun> FindReusableRun(const std::string& directory, const s
     if (!run || run->dataset != dataset || run->kind != kind) continue;
     if (run->created_at > wall_now || wall_now - run->created_at >= std::chrono::hours(1)) continue;
     if (planned_for && run->now != *planned_for) continue;
-    if (!best || run->created_at > best->run.created_at)
-      best = ReusableRun{directory + "/" + name, *run};
+    const std::string path = directory + "/" + name;
+    const auto when = written(path);
+    if (!best || run->created_at > best->run.created_at ||
+        (run->created_at == best->run.created_at && when > best_written)) {
+      best = ReusableRun{path, *run};
+      best_written = when;
+    }
   }
   closedir(dir);
   return best;
