@@ -60,6 +60,19 @@ util::Status MakeStandalone(const StepEnv& env, const core::TableName& table) {
                         sql::QuoteMariaDbLiteral(kRestoringComment) + " REMOVE PARTITIONING");
 }
 
+// In place, whether an interrupted attempt exchanged the loaded rows in already (which
+// leaves the loaded table empty): the partition is back, holding the archive's rows.
+util::Result<bool> ExchangedBefore(const StepEnv& env, int64_t rows) {
+  TM_TRY_ASSIGN(Layout layout, ReadLayout(env));
+  if (layout.Find(env.step->partition) < 0) return false;
+  TM_TRY_ASSIGN(
+      sql::MariaDbRows counted,
+      env.conn->Query("SELECT COUNT(*) FROM " +
+                      sql::QuoteMariaDbQualified(env.parent.schema, env.parent.name) +
+                      " PARTITION (" + sql::QuoteMariaDbIdent(env.step->partition) + ")"));
+  return counted.Int(0, 0) == rows;
+}
+
 }  // namespace
 
 util::Status CopyToArchive(const StepEnv& env) {
@@ -192,7 +205,11 @@ util::Status RestoreFromArchive(const StepEnv& env) {
     if (rows != manifest.table->rows) TM_TRY(env.conn->Exec("TRUNCATE TABLE " + qualified));
   }
   TM_TRY_ASSIGN(int64_t present, CountRows(env, target));
-  if (present == 0 && manifest.table->rows > 0) {
+  bool exchanged = false;
+  if (present == 0 && !to_table && there.exists) {
+    TM_TRY_ASSIGN(exchanged, ExchangedBefore(env, manifest.table->rows));
+  }
+  if (present == 0 && manifest.table->rows > 0 && !exchanged) {
     auto loaded = env.conn->LoadDataLocal("LOAD DATA LOCAL INFILE 'archive' INTO TABLE " +
                                               qualified + " " + sql::kLoadDataFormat + " (" +
                                               ColumnNames(manifest.table->columns) + ")",

@@ -20,6 +20,17 @@ bool IsPrivilegeError(unsigned int number) {
   return number == 1142 || number == 1143 || number == 1044 || number == 1227 || number == 1370;
 }
 
+// The server's error number in a failed statement's message ("… (errno 1142)"), or 0.
+// A step that fails under LOCK TABLES runs UNLOCK TABLES after, which clears the
+// connection's ErrorNumber(); the message keeps the number.
+unsigned int ErrorNumberIn(const util::Status& status) {
+  if (status) return 0;
+  const std::string& message = status.error().message();
+  const size_t at = message.rfind("(errno ");
+  return at == std::string::npos ? 0
+                                 : static_cast<unsigned int>(std::atoi(message.c_str() + at + 7));
+}
+
 class MariaDbBackend : public Backend {
  public:
   MariaDbBackend(const config::Config& config, const config::Connection& connection)
@@ -195,7 +206,8 @@ util::Status MariaDbBackend::Execute(const Step& step, StepContext& context) {
     return util::StepError("step " + step.id + ": the mariadb backend has no action " +
                            step.action);
   }
-  if (!status && conn_ && IsPrivilegeError(conn_->ErrorNumber())) {
+  if (!status && ((conn_ && IsPrivilegeError(conn_->ErrorNumber())) ||
+                  IsPrivilegeError(ErrorNumberIn(status)))) {
     // Applying again cannot help until the grants change: say what tidemark needs.
     return util::StepError(status.error().message() + "; the account of connection '" +
                            connection_.name +

@@ -99,10 +99,15 @@ util::Result<std::vector<util::Result<core::ObservedStorage>>> Observer::Run(
 
 // "; did you mean …?" for a table that is not there, or a word on privileges.
 std::string Observer::Hint(const core::TableName& table) {
+  // The table's own database first: other databases (the server's own among them) may
+  // hold many tables of that name, and the three shown must not crowd it out.
   auto similar = context_.conn->Query(
       "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES WHERE "
       "LOWER(TABLE_NAME) = LOWER(" +
-      sql::QuoteMariaDbLiteral(table.name) + ") ORDER BY 1 LIMIT 3");
+      sql::QuoteMariaDbLiteral(table.name) +
+      ") AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'mysql', 'sys') "
+      "ORDER BY TABLE_SCHEMA <> " +
+      sql::QuoteMariaDbLiteral(table.schema) + ", 1 LIMIT 3");
   std::vector<std::string> names;
   if (similar) {
     for (int r = 0; r < similar->rows(); ++r) names.push_back(similar->Text(r, 0));

@@ -464,8 +464,12 @@ util::Status RestoreFromBin(const StepEnv& env) {
   if (!s.Param("to_table").empty()) {
     const core::TableName target = Qualified(s.Param("to_table"), env.parent.schema);
     TM_TRY_ASSIGN(TableState placed, LookUp(env, target));
+    // Renamed by an earlier attempt, it still carries the mark, so the bin lists it
+    // under its new name and the step names it as its source.
+    const bool renamed =
+        there.exists && source.schema == target.schema && source.name == target.name;
     if (placed.exists) {
-      if (!there.exists) {
+      if (!there.exists || renamed) {
         // Renamed by an earlier attempt: clear the mark it carried along.
         if (BinMark::FromComment(placed.comment)) return SetComment(env, target, "");
         return {};
