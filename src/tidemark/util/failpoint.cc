@@ -57,7 +57,12 @@ void ReloadFailpoints() {
 }
 
 void Failpoint(std::string_view name) {
-  if (!loaded.load(std::memory_order_acquire)) ReloadFailpoints();
+  if (!loaded.load(std::memory_order_acquire)) {
+    // Two threads may get here at once: the second must not load again, which would
+    // reset the counts the first has begun.
+    std::lock_guard<std::mutex> lock(points_mutex);
+    if (!loaded.load(std::memory_order_relaxed)) LoadLocked();
+  }
   if (!any.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::mutex> lock(points_mutex);
   for (Point& point : points) {
