@@ -603,6 +603,55 @@ TEST_F(MdBackend, AMissingPrivilegeIsNamedWithWhatTheAccountNeeds) {
               ElementsAre(Part("p20240101", ToDays("2024-01-02")), Part("pmax", "MAXVALUE")));
 }
 
+TEST_F(MdBackend, TheGrantsTheDocsListAreEnoughForEveryStep) {
+  // docs/mariadb.md, Privileges: with exactly these grants (and tidemark_recycle made by
+  // the DBA), partitions are added, expire into the bin, are archived, purged, and
+  // restored in place and --to.
+  ASSERT_TRUE(db_.Exec(
+      "CREATE TABLE ev (id BIGINT NOT NULL, created_at DATETIME NOT NULL, PRIMARY KEY (id, "
+      "created_at)) PARTITION BY RANGE (TO_DAYS(created_at)) (PARTITION p20240101 VALUES LESS "
+      "THAN (TO_DAYS('2024-01-02')), PARTITION p20240102 VALUES LESS THAN "
+      "(TO_DAYS('2024-01-03')), PARTITION pmax VALUES LESS THAN MAXVALUE)"));
+  ASSERT_TRUE(
+      db_.Exec("INSERT INTO ev VALUES (1, '2024-01-01 10:00:00'), (2, '2024-01-02 "
+               "10:00:00')"));
+  ASSERT_TRUE(db_.Exec("CREATE DATABASE IF NOT EXISTS tidemark_recycle"));
+  const std::string user = "tm_ops_" + util::RandomHex(6), password = util::RandomHex(16);
+  const std::string account = sql::QuoteMariaDbLiteral(user) + "@'%'";
+  ASSERT_TRUE(
+      db_.Exec("CREATE USER " + account + " IDENTIFIED BY " + sql::QuoteMariaDbLiteral(password)));
+  struct DropUser {
+    MariaDbTestDatabase& db;
+    std::string account;
+    ~DropUser() { db.Exec("DROP USER IF EXISTS " + account); }
+  } drop_user{db_, account};
+  for (const std::string& database :
+       {sql::QuoteMariaDbIdent(db_.name()), std::string("tidemark_recycle")}) {
+    ASSERT_TRUE(db_.Exec("GRANT SELECT, INSERT, CREATE, ALTER, DROP, LOCK TABLES ON " + database +
+                         ".* TO " + account));
+  }
+  std::string url = db_.url();
+  url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, user);
+  std::string yaml =
+      MariaDbConfigYaml(url, Dataset("events", "ev", "created_at",
+                                     {"interval: 1 day", "premake: 1", "partition_name: 'p{start}'",
+                                      "retention: 2 days", "archive_to: cold", "recycle_days: 0"}));
+  yaml.replace(yaml.find(kTestMariaDbPasswordEnv), std::string(kTestMariaDbPasswordEnv).size(),
+               "TM_OPS_PASSWORD");
+  WriteFile(ws_.config(), yaml);
+  const std::map<std::string, std::string> env = {{"TM_OPS_PASSWORD", password}};
+  auto run = [&](const std::vector<std::string>& args) {
+    CommandResult result = ws_.Tidemark(args, env);
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  };
+  run({"apply", "--now", "2024-01-05T10:00:00Z"});
+  EXPECT_EQ(db_.CountRows("ev"), 0);
+  run({"restore", "--dataset", "events", "--partition", "p20240101"});
+  run({"restore", "--dataset", "events", "--partition", "p20240102", "--to", "jan2"});
+  EXPECT_EQ(db_.CountRows("ev"), 1);
+  EXPECT_EQ(db_.CountRows("jan2"), 1);
+}
+
 // ---------------------------------------------------------------------------
 // Metrics
 

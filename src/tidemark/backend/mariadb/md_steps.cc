@@ -81,6 +81,13 @@ util::Result<std::string> StepLessThan(const StepEnv& env, const PartitionKey& k
 }
 
 util::Status EnsureRecycleDatabase(const StepEnv& env) {
+  // Looked up first: an account granted rights on a recycle database its DBA created
+  // may not create databases, and CREATE DATABASE IF NOT EXISTS checks that right first.
+  TM_TRY_ASSIGN(sql::MariaDbRows there,
+                env.conn->Query(std::string("SELECT 1 FROM information_schema.SCHEMATA WHERE "
+                                            "SCHEMA_NAME = '") +
+                                kRecycleDatabase + "'"));
+  if (there.rows() > 0) return {};
   auto created = env.conn->Exec(std::string("CREATE DATABASE IF NOT EXISTS ") + kRecycleDatabase);
   if (!created && (env.conn->ErrorNumber() == 1044 || env.conn->ErrorNumber() == 1045)) {
     return util::StepError(created.error().message() +
