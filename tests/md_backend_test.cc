@@ -556,6 +556,49 @@ TEST_F(MdBackend, RetentionOnIdsWithoutDatedByIsRefused) {
   EXPECT_THAT(db_.Partitions("rd"), ElementsAre(Part("p0", "1000"), Part("pmax", "MAXVALUE")));
 }
 
+// A throwaway account on the test server with only the grants a test gives it, dropped
+// at the end; ConfigureAs writes the configuration so that tidemark connects as it.
+class Account {
+ public:
+  Account(MariaDbTestDatabase& db, const std::string& prefix)
+      : db_(db),
+        user_(prefix + util::RandomHex(6)),
+        password_(util::RandomHex(16)),
+        account_(sql::QuoteMariaDbLiteral(user_) + "@'%'") {
+    created_ = db_.Exec("CREATE USER " + account_ + " IDENTIFIED BY " +
+                        sql::QuoteMariaDbLiteral(password_));
+  }
+  ~Account() { db_.Exec("DROP USER IF EXISTS " + account_); }
+  bool ok() const { return created_; }
+  const std::string& user() const { return user_; }
+  const std::string& password() const { return password_; }
+
+  // GRANT `privileges` ON `database`.* (the test's database when empty).
+  bool Grant(const std::string& privileges, const std::string& database = "") {
+    return db_.Exec("GRANT " + privileges + " ON " +
+                    sql::QuoteMariaDbIdent(database.empty() ? db_.name() : database) + ".* TO " +
+                    account_);
+  }
+  // tidemark.yaml with connection `db` logging in as this account (password in
+  // kPasswordEnv), and `datasets`.
+  void ConfigureAs(const Workspace& ws, const std::string& datasets) const {
+    std::string url = db_.url();
+    url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, user_);
+    std::string yaml = MariaDbConfigYaml(url, datasets);
+    yaml.replace(yaml.find(kTestMariaDbPasswordEnv), std::string(kTestMariaDbPasswordEnv).size(),
+                 kPasswordEnv);
+    WriteFile(ws.config(), yaml);
+  }
+  std::map<std::string, std::string> Env() const { return {{kPasswordEnv, password_}}; }
+
+  static constexpr char kPasswordEnv[] = "TM_ACCOUNT_PASSWORD";
+
+ private:
+  MariaDbTestDatabase& db_;
+  std::string user_, password_, account_;
+  bool created_ = false;
+};
+
 // An account that may only read is told, at the statement that needs more, which
 // privilege the server refused and what tidemark needs.
 TEST_F(MdBackend, AMissingPrivilegeIsNamedWithWhatTheAccountNeeds) {
@@ -563,25 +606,12 @@ TEST_F(MdBackend, AMissingPrivilegeIsNamedWithWhatTheAccountNeeds) {
       "CREATE TABLE ev (id BIGINT NOT NULL, created_at DATETIME NOT NULL, PRIMARY KEY (id, "
       "created_at)) PARTITION BY RANGE (TO_DAYS(created_at)) (PARTITION p20240101 VALUES LESS "
       "THAN (TO_DAYS('2024-01-02')), PARTITION pmax VALUES LESS THAN MAXVALUE)"));
-  const std::string user = "tm_ro_" + util::RandomHex(6), password = util::RandomHex(16);
-  const std::string account = sql::QuoteMariaDbLiteral(user) + "@'%'";
-  ASSERT_TRUE(
-      db_.Exec("CREATE USER " + account + " IDENTIFIED BY " + sql::QuoteMariaDbLiteral(password)));
-  struct DropUser {
-    MariaDbTestDatabase& db;
-    std::string account;
-    ~DropUser() { db.Exec("DROP USER IF EXISTS " + account); }
-  } drop_user{db_, account};
-  ASSERT_TRUE(
-      db_.Exec("GRANT SELECT ON " + sql::QuoteMariaDbIdent(db_.name()) + ".* TO " + account));
-  std::string url = db_.url();
-  url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, user);
-  std::string yaml = MariaDbConfigYaml(
-      url, Dataset("events", "ev", "created_at", {"interval: 1 day", "premake: 1"}));
-  yaml.replace(yaml.find(kTestMariaDbPasswordEnv), std::string(kTestMariaDbPasswordEnv).size(),
-               "TM_GUEST_PASSWORD");
-  WriteFile(ws_.config(), yaml);
-  const std::map<std::string, std::string> env = {{"TM_GUEST_PASSWORD", password}};
+  Account guest(db_, "tm_ro_");
+  ASSERT_TRUE(guest.ok());
+  ASSERT_TRUE(guest.Grant("SELECT"));
+  guest.ConfigureAs(ws_, Dataset("events", "ev", "created_at", {"interval: 1 day", "premake: 1"}));
+  const std::string user = guest.user(), password = guest.password();
+  const std::map<std::string, std::string> env = guest.Env();
   const std::string needs =
       "the account of connection 'db' needs SELECT, INSERT, ALTER, DROP, "
       "CREATE and LOCK TABLES on " +
@@ -591,8 +621,7 @@ TEST_F(MdBackend, AMissingPrivilegeIsNamedWithWhatTheAccountNeeds) {
   EXPECT_EQ(no_lock.exit_code, 1) << no_lock.out << no_lock.err;
   EXPECT_THAT(no_lock.err, HasSubstr("LOCK TABLES `" + db_.name() + "`.`ev` WRITE: Access denied"));
   EXPECT_THAT(no_lock.err, HasSubstr(needs));
-  ASSERT_TRUE(
-      db_.Exec("GRANT LOCK TABLES ON " + sql::QuoteMariaDbIdent(db_.name()) + ".* TO " + account));
+  ASSERT_TRUE(guest.Grant("LOCK TABLES"));
   CommandResult no_alter = Tidemark({"apply", "--now", "2024-01-01T10:00:00Z", "--force-run"}, env);
   EXPECT_EQ(no_alter.exit_code, 1) << no_alter.out << no_alter.err;
   EXPECT_THAT(no_alter.err, HasSubstr("ALTER command denied to user '" + user + "'"));
@@ -616,30 +645,15 @@ TEST_F(MdBackend, TheGrantsTheDocsListAreEnoughForEveryStep) {
       db_.Exec("INSERT INTO ev VALUES (1, '2024-01-01 10:00:00'), (2, '2024-01-02 "
                "10:00:00')"));
   ASSERT_TRUE(db_.Exec("CREATE DATABASE IF NOT EXISTS tidemark_recycle"));
-  const std::string user = "tm_ops_" + util::RandomHex(6), password = util::RandomHex(16);
-  const std::string account = sql::QuoteMariaDbLiteral(user) + "@'%'";
-  ASSERT_TRUE(
-      db_.Exec("CREATE USER " + account + " IDENTIFIED BY " + sql::QuoteMariaDbLiteral(password)));
-  struct DropUser {
-    MariaDbTestDatabase& db;
-    std::string account;
-    ~DropUser() { db.Exec("DROP USER IF EXISTS " + account); }
-  } drop_user{db_, account};
-  for (const std::string& database :
-       {sql::QuoteMariaDbIdent(db_.name()), std::string("tidemark_recycle")}) {
-    ASSERT_TRUE(db_.Exec("GRANT SELECT, INSERT, CREATE, ALTER, DROP, LOCK TABLES ON " + database +
-                         ".* TO " + account));
+  Account ops(db_, "tm_ops_");
+  ASSERT_TRUE(ops.ok());
+  for (const char* database : {"", "tidemark_recycle"}) {
+    ASSERT_TRUE(ops.Grant("SELECT, INSERT, CREATE, ALTER, DROP, LOCK TABLES", database));
   }
-  std::string url = db_.url();
-  url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, user);
-  std::string yaml =
-      MariaDbConfigYaml(url, Dataset("events", "ev", "created_at",
-                                     {"interval: 1 day", "premake: 1", "partition_name: 'p{start}'",
-                                      "retention: 2 days", "archive_to: cold", "recycle_days: 0"}));
-  yaml.replace(yaml.find(kTestMariaDbPasswordEnv), std::string(kTestMariaDbPasswordEnv).size(),
-               "TM_OPS_PASSWORD");
-  WriteFile(ws_.config(), yaml);
-  const std::map<std::string, std::string> env = {{"TM_OPS_PASSWORD", password}};
+  ops.ConfigureAs(ws_, Dataset("events", "ev", "created_at",
+                               {"interval: 1 day", "premake: 1", "partition_name: 'p{start}'",
+                                "retention: 2 days", "archive_to: cold", "recycle_days: 0"}));
+  const std::map<std::string, std::string> env = ops.Env();
   auto run = [&](const std::vector<std::string>& args) {
     CommandResult result = ws_.Tidemark(args, env);
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
