@@ -44,6 +44,14 @@ util::Result<std::vector<util::Result<core::ObservedStorage>>> Backend::ObserveM
   return out;
 }
 
+util::Result<core::ObservedStorage> BatchBackend::Observe(const config::Dataset& dataset,
+                                                         const config::Lifecycle& lifecycle,
+                                                         const config::Storage& storage,
+                                                         const util::TimeZone& zone) {
+  TM_TRY_ASSIGN(auto all, ObserveMany({{&dataset, &lifecycle, &storage}}, zone));
+  return std::move(all.front());
+}
+
 std::string SystemOf(const std::string& url) {
   const Registration* r = Find(url);
   return r == nullptr ? "" : r->system;

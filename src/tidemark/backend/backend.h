@@ -72,6 +72,19 @@ class Backend {
   virtual util::Status Holds(const core::Step& step) = 0;
 };
 
+// A backend that observes through a catalog read for many storages at once (the
+// databases): Observe is ObserveMany of one.
+class BatchBackend : public Backend {
+ public:
+  util::Result<core::ObservedStorage> Observe(const config::Dataset& dataset,
+                                              const config::Lifecycle& lifecycle,
+                                              const config::Storage& storage,
+                                              const util::TimeZone& zone) final;
+  util::Result<std::vector<util::Result<core::ObservedStorage>>> ObserveMany(
+      const std::vector<StorageRef>& refs, const util::TimeZone& zone) override = 0;
+  bool ObservesInBatches() const final { return true; }
+};
+
 // Opens the backend for a connection of `config`, by URL scheme.
 util::Result<std::unique_ptr<Backend>> OpenBackend(const config::Config& config,
                                                    const config::Connection& connection);

@@ -31,7 +31,7 @@ unsigned int ErrorNumberIn(const util::Status& status) {
                                  : static_cast<unsigned int>(std::atoi(message.c_str() + at + 7));
 }
 
-class MariaDbBackend : public Backend {
+class MariaDbBackend : public BatchBackend {
  public:
   MariaDbBackend(const config::Config& config, const config::Connection& connection)
       : config_(config), connection_(connection) {}
@@ -43,14 +43,6 @@ class MariaDbBackend : public Backend {
     return {};
   }
 
-  util::Result<core::ObservedStorage> Observe(const config::Dataset& dataset,
-                                              const config::Lifecycle& lifecycle,
-                                              const config::Storage& storage,
-                                              const util::TimeZone& zone) override {
-    TM_TRY_ASSIGN(auto all, ObserveMany({{&dataset, &lifecycle, &storage}}, zone));
-    return std::move(all.front());
-  }
-
   util::Result<std::vector<util::Result<core::ObservedStorage>>> ObserveMany(
       const std::vector<StorageRef>& refs, const util::TimeZone& zone) override {
     TM_TRY_ASSIGN(sql::MariaDbConnection * conn, Connect());
@@ -58,7 +50,6 @@ class MariaDbBackend : public Backend {
     return ObserveTables(context, refs, zone);
   }
 
-  bool ObservesInBatches() const override { return true; }
   std::string Render(const Step& step) const override;
   util::Status Execute(const Step& step, StepContext& context) override;
   util::Status Holds(const Step& step) override;

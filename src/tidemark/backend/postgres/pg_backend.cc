@@ -33,7 +33,7 @@ const char* StrategyWord(char strategy) {
   }
 }
 
-class PostgresBackend : public Backend {
+class PostgresBackend : public BatchBackend {
  public:
   PostgresBackend(const config::Config& config, const config::Connection& connection)
       : config_(config), connection_(connection) {}
@@ -45,18 +45,9 @@ class PostgresBackend : public Backend {
     return {};
   }
 
-  util::Result<core::ObservedStorage> Observe(const config::Dataset& dataset,
-                                              const config::Lifecycle& lifecycle,
-                                              const config::Storage& storage,
-                                              const util::TimeZone& zone) override {
-    TM_TRY_ASSIGN(auto all, ObserveMany({{&dataset, &lifecycle, &storage}}, zone));
-    return std::move(all.front());
-  }
-
   util::Result<std::vector<util::Result<core::ObservedStorage>>> ObserveMany(
       const std::vector<StorageRef>& refs, const util::TimeZone& zone) override;
 
-  bool ObservesInBatches() const override { return true; }
   std::string Render(const Step& step) const override;
   util::Status Execute(const Step& step, StepContext& context) override;
   util::Status Holds(const Step& step) override;
