@@ -163,4 +163,83 @@ util::Result<std::string_view> ZstdDecompressor::Next() {
   }
 }
 
+// ----- one-shot -----
+
+namespace {
+
+util::Error Corrupt(const std::string& what) {
+  return util::Error(util::ErrorCategory::kVerify, what);
+}
+
+struct DContextDeleter {
+  void operator()(ZSTD_DCtx* context) const { ZSTD_freeDCtx(context); }
+};
+
+// Each thread keeps one context: creating one costs more than decompressing a small page.
+ZSTD_DCtx* ThreadDecompressionContext() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DContextDeleter> context(ZSTD_createDCtx());
+  return context.get();
+}
+
+}  // namespace
+
+util::Status DecompressZstd(std::string_view compressed, size_t expected_size, std::string* out) {
+  ZSTD_DCtx* context = ThreadDecompressionContext();
+  if (context == nullptr) return util::StepError("zstd could not allocate a decompression context");
+  ZSTD_DCtx_reset(context, ZSTD_reset_session_only);
+  // A frame that states its size must state the expected one; checked before allocating.
+  const unsigned long long stated = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (stated == ZSTD_CONTENTSIZE_ERROR) return tl::unexpected(Corrupt("not zstd data"));
+  if (stated != ZSTD_CONTENTSIZE_UNKNOWN && stated > expected_size) {
+    return tl::unexpected(Corrupt("zstd data of " + std::to_string(stated) + " bytes where " +
+                                  std::to_string(expected_size) + " were expected"));
+  }
+  const size_t start = out->size();
+  // One byte of room beyond the expected size, so that too much output is seen.
+  const size_t limit = expected_size + 1;
+  size_t room = std::min(limit, std::max<size_t>(compressed.size() * 8, 1 << 16));
+  out->resize(start + room);
+  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
+  size_t produced = 0;
+  size_t hint = 1;
+  while (in.pos < in.size || hint != 0) {
+    if (produced == room) {
+      if (room == limit) break;
+      room = std::min(limit, room * 2);
+      out->resize(start + room);
+    }
+    ZSTD_outBuffer output{out->data() + start, room, produced};
+    const size_t before_in = in.pos;
+    hint = ZSTD_decompressStream(context, &output, &in);
+    if (ZSTD_isError(hint)) {
+      out->resize(start);
+      return tl::unexpected(
+          Corrupt(std::string("corrupt zstd data (") + ZSTD_getErrorName(hint) + ")"));
+    }
+    const bool progress = in.pos != before_in || output.pos != produced;
+    produced = output.pos;
+    if (!progress && produced < room) break;  // input ended inside a frame
+  }
+  out->resize(start + std::min(produced, expected_size));
+  if (produced > expected_size) {
+    return tl::unexpected(
+        Corrupt("zstd data longer than the " + std::to_string(expected_size) + " bytes expected"));
+  }
+  if (hint != 0) return tl::unexpected(Corrupt("truncated zstd data"));
+  if (produced != expected_size) {
+    return tl::unexpected(Corrupt("zstd data of " + std::to_string(produced) + " bytes where " +
+                                  std::to_string(expected_size) + " were expected"));
+  }
+  return {};
+}
+
+util::Result<std::string> CompressZstd(std::string_view data, int level) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t size = ZSTD_compress(out.data(), out.size(), data.data(), data.size(),
+                                    Clamp(ZSTD_c_compressionLevel, level));
+  if (ZSTD_isError(size)) return tl::unexpected(LibraryError("compression", size));
+  out.resize(size);
+  return out;
+}
+
 }  // namespace tidemark::archive

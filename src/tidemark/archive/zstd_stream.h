@@ -93,6 +93,17 @@ class ZstdDecompressor {
   std::unique_ptr<State> state_;
 };
 
+// One-shot decompression of a buffer holding one or more whole frames (a Parquet page),
+// appended to `out`. The output must be exactly `expected_size` bytes; more, fewer, or
+// damaged input is a kVerify error whose message says which (the caller names the
+// input). `out` grows with the output actually produced, never to an untrusted
+// expected_size up front.
+util::Status DecompressZstd(std::string_view compressed, size_t expected_size, std::string* out);
+
+// One-shot compression into one frame with the content size recorded (for writers of
+// test files).
+util::Result<std::string> CompressZstd(std::string_view data, int level = 3);
+
 }  // namespace tidemark::archive
 
 #endif  // TIDEMARK_ARCHIVE_ZSTD_STREAM_H_

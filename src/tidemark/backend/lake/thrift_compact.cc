@@ -189,4 +189,89 @@ util::Status ThriftReader::SkipDepth(ThriftType type, int depth) {
   return Fail("an unknown type");
 }
 
+util::Status ThriftReader::Expect(const ThriftField& field, ThriftType type) const {
+  const bool is_bool = [](ThriftType t) {
+    return t == ThriftType::kTrue || t == ThriftType::kFalse;
+  }(field.type);
+  if (field.type == type ||
+      (is_bool && (type == ThriftType::kTrue || type == ThriftType::kFalse))) {
+    return {};
+  }
+  return Fail("field " + std::to_string(field.id) + " has type " +
+              std::to_string(static_cast<int>(field.type)) + ", not " +
+              std::to_string(static_cast<int>(type)));
+}
+
+// ----- writing -----
+
+void ThriftWriter::Varint(uint64_t n) {
+  while (n >= 0x80) {
+    out_.push_back(static_cast<char>(n | 0x80));
+    n >>= 7;
+  }
+  out_.push_back(static_cast<char>(n));
+}
+
+void ThriftWriter::StructBegin() {
+  if (depth_ < kMaxDepth) saved_[depth_] = last_field_;
+  ++depth_;
+  last_field_ = 0;
+}
+
+void ThriftWriter::StructEnd() {
+  out_.push_back(0);
+  --depth_;
+  if (depth_ >= 0 && depth_ < kMaxDepth) last_field_ = saved_[depth_];
+}
+
+void ThriftWriter::FieldBegin(int16_t id, ThriftType type) {
+  const int delta = id - last_field_;
+  if (delta > 0 && delta <= 15) {
+    out_.push_back(static_cast<char>(delta << 4 | static_cast<int>(type)));
+  } else {
+    out_.push_back(static_cast<char>(type));
+    I32(id);
+  }
+  last_field_ = id;
+}
+
+void ThriftWriter::BoolField(int16_t id, bool value) {
+  FieldBegin(id, value ? ThriftType::kTrue : ThriftType::kFalse);
+}
+
+void ThriftWriter::I32Field(int16_t id, int32_t value) {
+  FieldBegin(id, ThriftType::kI32);
+  I32(value);
+}
+
+void ThriftWriter::I64Field(int16_t id, int64_t value) {
+  FieldBegin(id, ThriftType::kI64);
+  I64(value);
+}
+
+void ThriftWriter::BinaryField(int16_t id, std::string_view value) {
+  FieldBegin(id, ThriftType::kBinary);
+  Binary(value);
+}
+
+void ThriftWriter::I32(int32_t value) { I64(value); }
+
+void ThriftWriter::I64(int64_t value) {
+  Varint((static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
+}
+
+void ThriftWriter::Binary(std::string_view value) {
+  Varint(value.size());
+  out_.append(value);
+}
+
+void ThriftWriter::ListBegin(ThriftType element, uint32_t size) {
+  if (size < 15) {
+    out_.push_back(static_cast<char>(size << 4 | static_cast<int>(element)));
+  } else {
+    out_.push_back(static_cast<char>(0xF0 | static_cast<int>(element)));
+    Varint(size);
+  }
+}
+
 }  // namespace tidemark::backend::lake

@@ -1,12 +1,13 @@
-// Thrift's compact protocol, read side: what Parquet footers and page headers are
-// written in (https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md).
-// A pull reader over a byte range: the caller walks a struct field by field, reads the
-// fields it knows and skips the others. Every read checks the bytes left, lengths and
-// counts are checked against them before anything is allocated, and nesting is limited,
-// so a damaged or hostile file is an error, never a crash (the Parquet fuzz target
-// drives this).
+// Thrift's compact protocol: what Parquet footers and page headers are written in
+// (https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md).
+// ThriftReader is a pull reader over a byte range: the caller walks a struct field by field, reads
+// the fields it knows and skips the others. Every read checks the bytes left, lengths and counts
+// are checked against them before anything is allocated, and nesting is limited, so a damaged or
+// hostile file is an error, never a crash (the Parquet fuzz target drives this).
 //
-// Thread-safety: a reader is used by one thread.
+// ThriftWriter writes the same encoding (for the Parquet test writer).
+//
+// Thread-safety: a reader or writer is used by one thread.
 
 #ifndef TIDEMARK_BACKEND_LAKE_THRIFT_COMPACT_H_
 #define TIDEMARK_BACKEND_LAKE_THRIFT_COMPACT_H_
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "tidemark/util/error.h"
 
@@ -72,6 +74,22 @@ class ThriftReader {
   // Skips a value of `type` (nested ones included).
   util::Status Skip(ThriftType type);
 
+  // Walks a whole struct: `on_field(field)` reads the field's value and returns true, or
+  // returns false to have it skipped; it returns a util::Result<bool>.
+  template <typename OnField>
+  util::Status ReadStruct(OnField&& on_field) {
+    TM_TRY(StructBegin());
+    for (;;) {
+      TM_TRY_ASSIGN(ThriftField field, Field());
+      if (field.type == ThriftType::kStop) break;
+      TM_TRY_ASSIGN(bool used, on_field(field));
+      if (!used) TM_TRY(Skip(field.type));
+    }
+    return StructEnd();
+  }
+  // An error unless `field` has type `type` (bool fields: kTrue or kFalse, either).
+  util::Status Expect(const ThriftField& field, ThriftType type) const;
+
   size_t position() const { return pos_; }
   size_t remaining() const { return bytes_.size() - pos_; }
 
@@ -87,6 +105,33 @@ class ThriftReader {
   int depth_ = 0;           // structs open
   int16_t last_field_ = 0;  // of the innermost open struct
   int16_t saved_[64] = {};  // last field ids of the outer structs
+};
+
+class ThriftWriter {
+ public:
+  // Structs: StructBegin, fields (a header, then the value), StructEnd (writes the stop).
+  void StructBegin();
+  void StructEnd();
+  void FieldBegin(int16_t id, ThriftType type);
+  void BoolField(int16_t id, bool value);  // the value lives in the header
+  void I32Field(int16_t id, int32_t value);
+  void I64Field(int16_t id, int64_t value);
+  void BinaryField(int16_t id, std::string_view value);
+
+  void I32(int32_t value);
+  void I64(int64_t value);
+  void Binary(std::string_view value);
+  void ListBegin(ThriftType element, uint32_t size);
+
+  const std::string& bytes() const { return out_; }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void Varint(uint64_t n);
+  std::string out_;
+  int depth_ = 0;
+  int16_t last_field_ = 0;
+  int16_t saved_[64] = {};
 };
 
 }  // namespace tidemark::backend::lake

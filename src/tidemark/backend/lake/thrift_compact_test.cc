@@ -3,6 +3,9 @@
 
 #include "tidemark/backend/lake/thrift_compact.h"
 
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -182,6 +185,85 @@ TEST(ThriftCompact, DamageIsAnErrorNamingTheBytesAndWhere) {
   std::string deep(10000, static_cast<char>(0x10 | uint8_t(ThriftType::kStruct)));
   fails(
       deep, [](ThriftReader& r) { return r.Skip(ThriftType::kStruct); }, "deeper than 64");
+}
+
+// The writer's bytes read back by the reader: short and long field headers, negative
+// and large numbers, strings, lists long enough for the long list header.
+TEST(ThriftCompact, WriterOutputReadsBack) {
+  ThriftWriter w;
+  w.StructBegin();
+  w.I32Field(1, -5);
+  w.I64Field(40, INT64_MIN);  // a jump of more than 15: the long header
+  w.BinaryField(41, "abc");
+  w.BoolField(42, true);
+  w.FieldBegin(43, ThriftType::kList);
+  w.ListBegin(ThriftType::kI32, 20);
+  for (int i = 0; i < 20; ++i) w.I32(i * 1000);
+  w.FieldBegin(44, ThriftType::kStruct);
+  w.StructBegin();
+  w.I32Field(1, 7);
+  w.StructEnd();
+  w.I32Field(2, 99);  // an id below the last: the long header again
+  w.StructEnd();
+
+  ThriftReader r(w.bytes(), "written");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(r.ReadStruct([&](const ThriftField& f) -> util::Result<bool> {
+    switch (f.id) {
+      case 1: {
+        TM_TRY_ASSIGN(int32_t v, r.I32());
+        seen.push_back("1=" + std::to_string(v));
+        return true;
+      }
+      case 40: {
+        TM_TRY_ASSIGN(int64_t v, r.I64());
+        seen.push_back("40=" + std::to_string(v));
+        return true;
+      }
+      case 41: {
+        TM_TRY_ASSIGN(std::string_view v, r.Binary());
+        seen.push_back("41=" + std::string(v));
+        return true;
+      }
+      case 42:
+        seen.push_back(std::string("42=") + (ThriftReader::BoolOf(f) ? "true" : "false"));
+        return true;
+      case 43: {
+        TM_TRY_ASSIGN(ThriftList list, r.ListBegin());
+        int64_t sum = 0;
+        for (uint32_t i = 0; i < list.size; ++i) {
+          TM_TRY_ASSIGN(int32_t v, r.I32());
+          sum += v;
+        }
+        seen.push_back("43=" + std::to_string(list.size) + "/" + std::to_string(sum));
+        return true;
+      }
+      case 44: seen.push_back("44"); return false;  // skipped
+      case 2: {
+        TM_TRY_ASSIGN(int32_t v, r.I32());
+        seen.push_back("2=" + std::to_string(v));
+        return true;
+      }
+      default: return false;
+    }
+  }));
+  EXPECT_EQ(r.remaining(), 0u);
+  EXPECT_THAT(seen, ::testing::ElementsAre("1=-5", "40=-9223372036854775808", "41=abc", "42=true",
+                                           "43=20/190000", "44", "2=99"));
+}
+
+TEST(ThriftCompact, ExpectNamesTheFieldOfTheWrongType) {
+  ThriftWriter w;
+  w.StructBegin();
+  w.BinaryField(3, "x");
+  w.StructEnd();
+  ThriftReader r(w.bytes(), "the footer of f.parquet");
+  auto status = r.ReadStruct([&](const ThriftField& f) -> util::Result<bool> {
+    TM_TRY(r.Expect(f, ThriftType::kI32));
+    return true;
+  });
+  ASSERT_FALSE(status);
+  EXPECT_THAT(status.error().message(), HasSubstr("field 3 has type 8, not 5"));
 }
 
 }  // namespace
