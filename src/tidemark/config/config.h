@@ -40,17 +40,22 @@ const char* StrategyName(Strategy strategy);
 const char* OnExpireName(OnExpire on_expire);
 
 struct Connection {
-  std::string name;            // the key under `connections`
-  std::string url;             // the scheme picks the backend: file, s3, postgres, mariadb, mysql
-  std::string password_env;    // environment variable holding the password
-  std::string password_file;   // file holding the password (first line)
-  std::string access_key_env;  // S3: environment variable holding the access key id
-  std::string secret_key_env;  // S3: environment variable holding the secret key
-  std::string profile;         // S3: a profile of the AWS shared config/credentials files
-  std::string region;          // S3: the region, when the URL's ?region= does not give it
-  std::string endpoint;        // S3: an S3-compatible endpoint URL instead of AWS
-  int lock_timeout_ms = 2000;  // databases: wait for locks per DDL attempt
-  int ddl_attempts = 6;        // databases: attempts of a DDL that timed out on locks
+  std::string name;             // the key under `connections`
+  std::string url;              // the scheme picks the backend: file, s3, postgres, mariadb, mysql
+  std::string password_env;     // environment variable holding the password
+  std::string password_file;    // file holding the password (first line)
+  std::string access_key_env;   // S3: environment variable holding the access key id
+  std::string access_key_file;  // S3: file holding the access key id (first line)
+  std::string secret_key_env;   // S3: environment variable holding the secret key
+  std::string secret_key_file;  // S3: file holding the secret key (first line)
+  std::string session_token_env;  // S3: environment variable holding a session token
+  std::string profile;            // S3: a profile of the AWS shared config/credentials files
+  std::string region;             // S3: the region, when the URL's ?region= does not give it
+  std::string endpoint;           // S3: an S3-compatible endpoint URL instead of AWS
+  std::string addressing;         // S3: "path", "virtual", or "" (virtual on AWS, else path)
+  std::string ca_file;            // S3: PEM file of CAs for the endpoint; "" for the system's
+  int lock_timeout_ms = 2000;     // databases: wait for locks per DDL attempt
+  int ddl_attempts = 6;           // databases: attempts of a DDL that timed out on locks
   Position position;
 };
 

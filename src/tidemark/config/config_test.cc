@@ -190,6 +190,33 @@ connections:
   EXPECT_EQ(lake.endpoint, "http://127.0.0.1:4568");
 }
 
+TEST(ParseConfig, S3CredentialFilesTokensAddressingAndCa) {
+  Config config = Parse(R"(
+connections:
+  lake: { url: "s3://bucket/base", access_key_file: keys/id, secret_key_file: /etc/s3/secret,
+          session_token_env: LAKE_TOKEN, addressing: virtual, ca_file: certs/ca.pem }
+  minio: { url: "s3://bucket2", endpoint: "http://127.0.0.1:9000", addressing: path,
+           access_key_env: MINIO_ID, secret_key_env: MINIO_SECRET }
+)");
+  const Connection& lake = config.connections.at(0);
+  EXPECT_EQ(lake.access_key_file, "keys/id");
+  EXPECT_EQ(lake.secret_key_file, "/etc/s3/secret");
+  EXPECT_EQ(lake.session_token_env, "LAKE_TOKEN");
+  EXPECT_EQ(lake.addressing, "virtual");
+  EXPECT_EQ(lake.ca_file, "certs/ca.pem");
+  EXPECT_EQ(config.connections.at(1).addressing, "path");
+  EXPECT_THAT(ParseError(R"(
+connections:
+  lake: { url: "s3://bucket", addressing: sideways }
+)"),
+              HasSubstr("addressing"));
+  EXPECT_THAT(ParseError(R"(
+connections:
+  lake: { url: "s3://bucket", session_token: abc }
+)"),
+              HasSubstr("secrets never go in the file; use session_token_env"));
+}
+
 TEST(ParseConfig, ExpandsEnvironmentVariablesInValues) {
   setenv("TIDEMARK_TEST_TABLE", "public.from_env", 1);
   setenv("TIDEMARK_TEST_PREMAKE", "4", 1);

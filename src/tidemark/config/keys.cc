@@ -97,15 +97,39 @@ constexpr KeyInfo kConnectionKeys[] = {
     {"password_file", KeyType::kString, false, "",
      "File whose first line is the password (relative to the config file's directory)."},
     {"access_key_env", KeyType::kString, false, "",
-     "S3: environment variable holding the access key id."},
+     "S3: environment variable holding the access key id. Without the connection's own "
+     "keys or `profile`, credentials come from `AWS_ACCESS_KEY_ID`, "
+     "`AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, else from the shared files "
+     "(`AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`, then `AWS_CONFIG_FILE` or "
+     "`~/.aws/config`) with the profile `AWS_PROFILE` or `default`."},
+    {"access_key_file", KeyType::kString, false, "",
+     "S3: file whose first line is the access key id (relative to the config file's "
+     "directory)."},
     {"secret_key_env", KeyType::kString, false, "",
-     "S3: environment variable holding the secret access key."},
-    {"profile", KeyType::kString, false, "",
-     "S3: a profile of the AWS shared config and credentials files."},
-    {"region", KeyType::kString, false, "",
+     "S3: environment variable holding the secret access key; given with an access key."},
+    {"secret_key_file", KeyType::kString, false, "",
+     "S3: file whose first line is the secret access key (relative to the config file's "
+     "directory)."},
+    {"session_token_env", KeyType::kString, false, "",
+     "S3: environment variable holding a session token (temporary credentials), sent with "
+     "the connection's access and secret keys."},
+    {"profile", KeyType::kString, false, "`AWS_PROFILE`, else `default`",
+     "S3: a profile of the AWS shared credentials and config files. Named here, it is used "
+     "before the `AWS_*` environment variables."},
+    {"region", KeyType::kString, false,
+     "`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's, else `us-east-1`",
      "S3: the region (also accepted as `?region=` in the URL)."},
     {"endpoint", KeyType::kString, false, "",
-     "S3: the endpoint URL of an S3-compatible server, instead of AWS."},
+     "S3: the endpoint URL of an S3-compatible server, instead of AWS (also accepted as "
+     "`?endpoint=` in the URL)."},
+    {"addressing", KeyType::kChoice, false, "`virtual` on AWS, `path` with an `endpoint`",
+     "S3: `path` (`https://endpoint/bucket/key`) or `virtual` "
+     "(`https://bucket.endpoint/key`). Buckets whose names hold dots are addressed `path` "
+     "by default, as TLS certificates do not cover them.",
+     "path, virtual"},
+    {"ca_file", KeyType::kString, false, "the system's",
+     "S3: a PEM file of certificate authorities to verify the endpoint with (relative to "
+     "the config file's directory). TLS is always verified."},
     {"lock_timeout_ms", KeyType::kInteger, false, "`2000`",
      "Databases: how long one attempt of a DDL statement waits for its locks before it "
      "gives up and tries again later, so that other sessions never queue behind tidemark "
@@ -275,8 +299,13 @@ std::optional<std::string> SecretKeyHint(std::string_view name) {
   if (lower == "password" || lower == "passwd" || lower == "pass") {
     return prefix + "password_env or password_file";
   }
-  if (lower == "secret_key" || lower == "secret_access_key") return prefix + "secret_key_env";
-  if (lower == "access_key" || lower == "access_key_id") return prefix + "access_key_env";
+  if (lower == "secret_key" || lower == "secret_access_key") {
+    return prefix + "secret_key_env or secret_key_file";
+  }
+  if (lower == "access_key" || lower == "access_key_id") {
+    return prefix + "access_key_env or access_key_file";
+  }
+  if (lower == "session_token" || lower == "security_token") return prefix + "session_token_env";
   return std::nullopt;
 }
 

@@ -72,7 +72,7 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::optional<std::string_view> SuggestKey(Section section, std::string_view name);
 
 // "secrets never go in the file; use password_env or password_file" for keys that would
-// hold a secret (password, secret_key, access_key), else nullopt.
+// hold a secret (password, secret_key, access_key, session_token), else nullopt.
 std::optional<std::string> SecretKeyHint(std::string_view name);
 
 // The text of docs/configuration.md.

@@ -86,8 +86,11 @@ TEST(SecretKeyHint, NamesWhereTheSecretGoesInstead) {
             "secrets never go in the file; use password_env or password_file");
   EXPECT_EQ(SecretKeyHint("Password"),
             "secrets never go in the file; use password_env or password_file");
-  EXPECT_EQ(SecretKeyHint("secret_key"), "secrets never go in the file; use secret_key_env");
-  EXPECT_EQ(SecretKeyHint("access_key"), "secrets never go in the file; use access_key_env");
+  EXPECT_EQ(SecretKeyHint("secret_key"),
+            "secrets never go in the file; use secret_key_env or secret_key_file");
+  EXPECT_EQ(SecretKeyHint("access_key"),
+            "secrets never go in the file; use access_key_env or access_key_file");
+  EXPECT_EQ(SecretKeyHint("session_token"), "secrets never go in the file; use session_token_env");
   EXPECT_EQ(SecretKeyHint("password_env"), std::nullopt);
 }
 

@@ -41,10 +41,15 @@ Connection ReadConnection(const YamlEntry& entry, ParseContext& context) {
   Assign(fields.String("password_env"), connection.password_env);
   Assign(fields.String("password_file"), connection.password_file);
   Assign(fields.String("access_key_env"), connection.access_key_env);
+  Assign(fields.String("access_key_file"), connection.access_key_file);
   Assign(fields.String("secret_key_env"), connection.secret_key_env);
+  Assign(fields.String("secret_key_file"), connection.secret_key_file);
+  Assign(fields.String("session_token_env"), connection.session_token_env);
   Assign(fields.String("profile"), connection.profile);
   Assign(fields.String("region"), connection.region);
   Assign(fields.String("endpoint"), connection.endpoint);
+  Assign(fields.Choice("addressing"), connection.addressing);
+  Assign(fields.String("ca_file"), connection.ca_file);
   if (auto ms = fields.Integer("lock_timeout_ms", 1)) connection.lock_timeout_ms = *ms;
   if (auto attempts = fields.Integer("ddl_attempts", 1)) connection.ddl_attempts = *attempts;
   return connection;

@@ -26,11 +26,13 @@ it manages. This page lists every key; a key not listed here is an error.
 - **Dates**: `YYYY-MM-DD`.
 - **Environment**: `${VAR}` in any value is replaced by the environment variable `VAR`;
   an unset variable is an error. `$${` stands for a literal `${`.
-- **Paths**: relative paths (`state: sqlite:PATH`, `runs_dir`, `password_file`, and
-  `file:relative/path` URLs) are relative to the directory of the config file.
+- **Paths**: relative paths (`state: sqlite:PATH`, `runs_dir`, `password_file`,
+  `access_key_file`, `secret_key_file`, `ca_file`, and `file:relative/path` URLs) are
+  relative to the directory of the config file.
 - **Names** of datasets, lifecycles and storages use only letters, digits, `_` and `-`.
 - **Secrets** never appear in the file, only where to find them. Keys named `password`,
-  `secret_key` or `access_key`, and URLs with a password, are refused.
+  `secret_key`, `access_key` or `session_token`, and URLs with a password, are refused.
+  tidemark never prints a secret, in messages or logs.
 
 ## Errors
 
@@ -59,7 +61,11 @@ Besides each key's type, these are checked:
 - `strategy: id` has an integer `interval`; `time` and `sequential` have a duration;
 - `timezone` is a known IANA zone; `state` is `sqlite:PATH` or a `postgres://` URL;
 - a connection gives at most one of `password_env` and `password_file`, and only `s3:`
-  connections take `access_key_env`, `secret_key_env`, `profile`, `region` and `endpoint`;
+  connections take `access_key_env`, `access_key_file`, `secret_key_env`,
+  `secret_key_file`, `session_token_env`, `profile`, `region`, `endpoint`, `addressing`
+  and `ca_file`;
+- an `s3:` connection gives its access key and secret key together, each from one place
+  (`_env` or `_file`), and `session_token_env` only with them;
 - lake paths and archive paths stay below the connection's root (relative, no `..`);
 - `tablespace` and `tablespace_after` are given together;
 - the file is one YAML document, indented with spaces.

@@ -39,6 +39,41 @@ void ValidateState(const Config& config, ParseContext& context) {
   }
 }
 
+// An S3 connection's own credentials: each secret from one place, and the access key
+// and the secret key together (half from the connection, half from elsewhere would mix
+// two identities).
+void ValidateS3Credentials(const Connection& connection, ParseContext& context) {
+  const std::string path = "connections." + connection.name;
+  const std::string what = "connection '" + connection.name + "'";
+  auto report = [&](const char* key, const std::string& message) {
+    context.problems.Add(context.sources.Find(path + "." + key, connection.position),
+                         what + message);
+  };
+  const bool access_env = !connection.access_key_env.empty();
+  const bool access_file = !connection.access_key_file.empty();
+  const bool secret_env = !connection.secret_key_env.empty();
+  const bool secret_file = !connection.secret_key_file.empty();
+  if (access_env && access_file) {
+    report("access_key_file", " gives both access_key_env and access_key_file; keep one");
+  }
+  if (secret_env && secret_file) {
+    report("secret_key_file", " gives both secret_key_env and secret_key_file; keep one");
+  }
+  const bool access = access_env || access_file;
+  const bool secret = secret_env || secret_file;
+  if (access && !secret) {
+    report(access_env ? "access_key_env" : "access_key_file",
+           " gives an access key but no secret key; add secret_key_env or secret_key_file");
+  } else if (secret && !access) {
+    report(secret_env ? "secret_key_env" : "secret_key_file",
+           " gives a secret key but no access key; add access_key_env or access_key_file");
+  } else if (!connection.session_token_env.empty() && !access) {
+    report("session_token_env",
+           " gives session_token_env without its access and secret keys; add access_key_env "
+           "and secret_key_env (or their _file forms)");
+  }
+}
+
 void ValidateConnectionKeys(const Connection& connection, const std::string& scheme,
                             ParseContext& context) {
   const std::string path = "connections." + connection.name;
@@ -47,6 +82,7 @@ void ValidateConnectionKeys(const Connection& connection, const std::string& sch
     context.problems.Add(context.sources.Find(path + ".password_file", connection.position),
                          what + " gives both password_env and password_file; keep one");
   }
+  if (scheme == "s3") ValidateS3Credentials(connection, context);
   if (KindOfScheme(scheme) != SystemKind::kDatabase) {
     for (const char* key : {"lock_timeout_ms", "ddl_attempts"}) {
       if (!context.sources.Has(path + "." + key)) continue;
@@ -58,10 +94,15 @@ void ValidateConnectionKeys(const Connection& connection, const std::string& sch
   if (scheme == "s3" || KindOfScheme(scheme) == SystemKind::kUnknown) return;
   const std::pair<const char*, const std::string*> s3_only[] = {
       {"access_key_env", &connection.access_key_env},
+      {"access_key_file", &connection.access_key_file},
       {"secret_key_env", &connection.secret_key_env},
+      {"secret_key_file", &connection.secret_key_file},
+      {"session_token_env", &connection.session_token_env},
       {"profile", &connection.profile},
       {"region", &connection.region},
-      {"endpoint", &connection.endpoint}};
+      {"endpoint", &connection.endpoint},
+      {"addressing", &connection.addressing},
+      {"ca_file", &connection.ca_file}};
   for (const auto& [key, value] : s3_only) {
     if (value->empty()) continue;
     context.problems.Add(

@@ -178,5 +178,43 @@ datasets:
   EXPECT_EQ(LineCount(message), 7u) << message;
 }
 
+TEST(Validate, S3CredentialsComeWholeFromOnePlaceEach) {
+  auto problems = [](const std::string& keys) {
+    auto config =
+        ParseConfig("connections:\n  lake: { url: \"s3://bucket\", " + keys + " }\n", "t.yaml");
+    return config ? "" : config.error().message();
+  };
+  EXPECT_EQ(problems("access_key_env: A, secret_key_file: s.txt, session_token_env: T"), "");
+  EXPECT_EQ(problems("profile: prod"), "");
+  EXPECT_THAT(
+      problems("access_key_env: A, access_key_file: a.txt, secret_key_env: S"),
+      HasSubstr("connection 'lake' gives both access_key_env and access_key_file; keep one"));
+  EXPECT_THAT(problems("access_key_env: A, secret_key_env: S, secret_key_file: s.txt"),
+              HasSubstr("gives both secret_key_env and secret_key_file; keep one"));
+  EXPECT_THAT(problems("access_key_env: A"),
+              HasSubstr("connection 'lake' gives an access key but no secret key; add "
+                        "secret_key_env or secret_key_file"));
+  EXPECT_THAT(problems("secret_key_file: s.txt"),
+              HasSubstr("gives a secret key but no access key"));
+  EXPECT_THAT(problems("session_token_env: T"),
+              HasSubstr("gives session_token_env without its access and secret keys"));
+}
+
+TEST(Validate, NewS3KeysAreRefusedOnOtherConnections) {
+  auto config = ParseConfig(R"(
+connections:
+  app: { url: "postgres://u@h/db", ca_file: ca.pem, addressing: path, access_key_file: id,
+         secret_key_file: s, session_token_env: T }
+)",
+                            "t.yaml");
+  ASSERT_FALSE(config);
+  for (const char* key :
+       {"ca_file", "addressing", "access_key_file", "secret_key_file", "session_token_env"}) {
+    EXPECT_THAT(config.error().message(),
+                HasSubstr(std::string("connection 'app' is postgres, and ") + key +
+                          " applies to s3 connections only; remove it"));
+  }
+}
+
 }  // namespace
 }  // namespace tidemark::config

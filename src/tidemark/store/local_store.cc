@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -123,6 +125,9 @@ class FileWriter : public Writer {
     return {};
   }
 
+  // The file being written, for copies that move bytes inside the kernel.
+  int fd() const { return fd_; }
+
   util::Status Commit(int64_t mtime_ns) override {
     struct timespec times[2];
     times[0].tv_sec = 0;
@@ -179,6 +184,37 @@ class FileWriter : public Writer {
   off_t written_ = 0;
   off_t writeback_from_ = 0;
 };
+
+util::Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return tl::unexpected(IoError("cannot write", path, errno));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+// Copies the rest of `in` to `out`: inside the kernel where it can (copy_file_range,
+// which may share blocks on filesystems that support it), else through a buffer.
+util::Status CopyFileData(int in, int out, const std::string& from, const std::string& to) {
+  while (true) {
+    ssize_t n = copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) return {};
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) break;
+    return tl::unexpected(IoError("cannot copy " + from + " to", to, errno));
+  }
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t n = read(in, buffer.data(), buffer.size());
+    if (n == 0) return {};
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return tl::unexpected(IoError("cannot read", from, errno));
+    TM_TRY(WriteAll(out, std::string_view(buffer.data(), static_cast<size_t>(n)), to));
+  }
+}
 
 util::Status SyncPath(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_CLOEXEC);
@@ -267,18 +303,49 @@ class LocalStore : public ObjectStore {
   }
 
   util::Result<std::unique_ptr<Writer>> OpenWrite(const std::string& key) override {
-    std::string path = PathOf(key);
-    std::string dir = Parent(path);
-    int fd = OpenUnnamed(dir);
-    if (fd < 0 && errno == ENOENT) {
-      TM_TRY(MakeDirectories(dir));
-      fd = OpenUnnamed(dir);
+    TM_TRY_ASSIGN(auto writer, OpenFileWriter(PathOf(key)));
+    return std::unique_ptr<Writer>(std::move(writer));
+  }
+
+  // A copy inside the kernel into a new file that appears whole, with the source's mtime.
+  util::Status CopyWithin(const std::string& from, const std::string& to) override {
+    const std::string source = PathOf(from), target = PathOf(to);
+    if (source == target) return {};
+    int in = open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0 && errno == ENOENT) {
+      return util::StepError(url() + "/" + Trimmed(from) + " is missing; cannot copy it");
     }
-    if (fd >= 0) return std::unique_ptr<Writer>(new FileWriter(fd, "", path));
-    std::string temporary = dir + "/." + path.substr(dir.size() + 1) + kTemporarySuffix;
-    fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return tl::unexpected(IoError("cannot create", path, errno));
-    return std::unique_ptr<Writer>(new FileWriter(fd, temporary, path));
+    if (in < 0) return tl::unexpected(IoError("cannot open", source, errno));
+    util::Status copied = CopyOpened(in, source, target);
+    close(in);
+    return copied;
+  }
+
+  // Writes a complete hidden temporary file, then link()s it to the key, which fails
+  // when anything is there: no reader sees a partial object, no writer replaces one.
+  util::Result<bool> PutIfAbsent(const std::string& key, std::string_view data) override {
+    const std::string path = PathOf(key);
+    const std::string dir = Parent(path);
+    TM_TRY(MakeDirectories(dir));
+    const std::string temporary =
+        dir + "/." + path.substr(dir.size() + 1) + "." + util::RandomHex(8) + kTemporarySuffix;
+    int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) return tl::unexpected(IoError("cannot create", temporary, errno));
+    util::Status written = WriteAll(fd, data, temporary);
+    if (written && fsync(fd) != 0) {
+      written = tl::unexpected(IoError("cannot sync", temporary, errno));
+    }
+    if (close(fd) != 0 && written) {
+      written = tl::unexpected(IoError("cannot write", temporary, errno));
+    }
+    int linked = written ? link(temporary.c_str(), path.c_str()) : -1;
+    int error = errno;
+    unlink(temporary.c_str());
+    TM_TRY(written);
+    if (linked != 0 && error == EEXIST) return false;
+    if (linked != 0) return tl::unexpected(IoError("cannot link into place", path, error));
+    TM_TRY(SyncPath(dir, O_RDONLY | O_DIRECTORY));
+    return true;
   }
 
   util::Status Delete(const std::string& key) override {
@@ -341,6 +408,28 @@ class LocalStore : public ObjectStore {
   std::string PathOf(const std::string& key) const {
     std::string trimmed = Trimmed(key);
     return trimmed.empty() ? root_ : root_ + "/" + trimmed;
+  }
+
+  static util::Status CopyOpened(int in, const std::string& source, const std::string& target) {
+    struct stat st;
+    if (fstat(in, &st) != 0) return tl::unexpected(IoError("cannot stat", source, errno));
+    TM_TRY_ASSIGN(auto writer, OpenFileWriter(target));
+    TM_TRY(CopyFileData(in, writer->fd(), source, target));
+    return writer->Commit(MtimeNs(st));
+  }
+
+  static util::Result<std::unique_ptr<FileWriter>> OpenFileWriter(const std::string& path) {
+    std::string dir = Parent(path);
+    int fd = OpenUnnamed(dir);
+    if (fd < 0 && errno == ENOENT) {
+      TM_TRY(MakeDirectories(dir));
+      fd = OpenUnnamed(dir);
+    }
+    if (fd >= 0) return std::make_unique<FileWriter>(fd, "", path);
+    std::string temporary = dir + "/." + path.substr(dir.size() + 1) + kTemporarySuffix;
+    fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return tl::unexpected(IoError("cannot create", path, errno));
+    return std::make_unique<FileWriter>(fd, temporary, path);
   }
 
   // Removes empty directories below and including `path`; true when `path` is gone.

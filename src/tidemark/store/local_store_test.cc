@@ -3,11 +3,13 @@
 
 #include "tidemark/store/local_store.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -256,6 +258,54 @@ TEST_F(LocalStoreTest, ProbeWritableFailsWhereAFileIsInTheWay) {
   EXPECT_THAT(probed.error().message(), HasSubstr("a file is in the way"));
 }
 
+TEST_F(LocalStoreTest, PutIfAbsentWritesOnceAndNeverReplaces) {
+  auto first = store_->PutIfAbsent("_delta_log/00000000000000000000.json", "first");
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_TRUE(*first);
+  auto second = store_->PutIfAbsent("_delta_log/00000000000000000000.json", "second");
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(ReadFile(root_ / "_delta_log" / "00000000000000000000.json"), "first");
+  // Neither attempt left its temporary file.
+  EXPECT_THAT(Keys(store_->List("")), ElementsAre("_delta_log/00000000000000000000.json"));
+}
+
+TEST_F(LocalStoreTest, PutIfAbsentHasOneWinnerAmongConcurrentWriters) {
+  constexpr int kWriters = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> winners{0};
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      auto written = store_->PutIfAbsent("commit.json", "writer " + std::to_string(i));
+      if (written && *written) ++winners;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(winners, 1);
+  EXPECT_THAT(ReadFile(root_ / "commit.json"), ::testing::StartsWith("writer "));
+  EXPECT_THAT(Keys(store_->List("")), ElementsAre("commit.json"));
+}
+
+TEST_F(LocalStoreTest, CopyWithinKeepsBytesAndMtimeAndReplacesTheTarget) {
+  WriteFile(root_ / "a" / "data.bin", std::string(3 << 20, 'z') + "end");
+  WriteFile(root_ / "b" / "copy.bin", "old");
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1706500000, 123456789}};
+  ASSERT_EQ(utimensat(AT_FDCWD, (root_ / "a" / "data.bin").c_str(), times, 0), 0);
+  ASSERT_TRUE(store_->CopyWithin("a/data.bin", "b/copy.bin"));
+  ASSERT_TRUE(store_->CopyWithin("a/data.bin", "new/dir/copy.bin"));
+  EXPECT_EQ(ReadFile(root_ / "b" / "copy.bin"), ReadFile(root_ / "a" / "data.bin"));
+  for (const char* key : {"b/copy.bin", "new/dir/copy.bin"}) {
+    auto info = store_->Stat(key);
+    ASSERT_TRUE(info && *info) << key;
+    EXPECT_EQ((*info)->mtime_ns, kMtime) << key;
+    EXPECT_EQ((*info)->size, (3 << 20) + 3) << key;
+  }
+  auto missing = store_->CopyWithin("nothing", "x");
+  ASSERT_FALSE(missing);
+  EXPECT_THAT(missing.error().message(), HasSubstr("nothing is missing; cannot copy it"));
+  EXPECT_FALSE(fs::exists(root_ / "x"));
+}
+
 TEST(TemporaryKeys, AreHiddenFilesWithTheTemporarySuffix) {
   EXPECT_TRUE(IsTemporaryKey(".a.parquet.tidemark-tmp"));
   EXPECT_TRUE(IsTemporaryKey("dt=1/.a.parquet.tidemark-tmp"));
@@ -270,8 +320,8 @@ TEST(OpenStore, PicksTheLocalStoreForAbsoluteFileUrls) {
   EXPECT_EQ((*store)->url(), "file:///var/lib/lake");
 }
 
-TEST(OpenStore, RefusesRelativeFileUrlsS3AndUnknownSchemes) {
-  for (const char* url : {"file://relative/lake", "s3://bucket/prefix", "ftp://host/x"}) {
+TEST(OpenStore, RefusesRelativeFileUrlsAndUnknownSchemes) {
+  for (const char* url : {"file://relative/lake", "ftp://host/x"}) {
     auto store = OpenStore(url);
     ASSERT_FALSE(store) << url;
     EXPECT_EQ(store.error().category(), util::ErrorCategory::kConfig) << url;

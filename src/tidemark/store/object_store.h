@@ -1,5 +1,6 @@
 // Object stores: where lake datasets and archives live. One interface for local
-// directories (file://) and, later, S3; the store is picked by URL scheme (OpenStore).
+// directories (file://, local_store.h) and S3 buckets (s3://, s3_store.h); the store is
+// picked by URL scheme (OpenStore).
 //
 // Keys are '/'-separated paths relative to the store's root. A written object becomes
 // visible only when its Writer commits, so a crash never leaves a half-written object
@@ -15,9 +16,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tidemark/util/error.h"
+
+namespace tidemark::config {
+struct Config;
+}
 
 namespace tidemark::store {
 
@@ -25,6 +31,9 @@ struct ObjectInfo {
   std::string key;       // relative to the store's root
   int64_t size = 0;      // bytes
   int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
+  // S3: the entity tag without quotes (the MD5 of the bytes unless it holds a '-');
+  // empty where the store has none.
+  std::string etag;
 };
 
 class Reader {
@@ -50,7 +59,8 @@ class ObjectStore {
   virtual std::string url() const = 0;
 
   // Every object under `prefix` (a key or a "directory"), recursively, sorted by key.
-  // An absent prefix gives an empty list.
+  // An absent prefix gives an empty list. On S3, mtime_ns is the server's LastModified
+  // (see s3_store.h).
   virtual util::Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
 
   virtual util::Result<std::optional<ObjectInfo>> Stat(const std::string& key) = 0;
@@ -63,6 +73,25 @@ class ObjectStore {
 
   // Deletes one object; an absent one is not an error.
   virtual util::Status Delete(const std::string& key) = 0;
+
+  // Deletes many objects (S3: DeleteObjects, 1,000 keys a request); absent ones are not
+  // errors. The default deletes one by one.
+  virtual util::Status DeleteMany(const std::vector<std::string>& keys);
+
+  // `length` bytes from `offset` (S3: a ranged GET); fewer at the end of the object.
+  // The default reads from the start and skips.
+  virtual util::Result<std::string> ReadRange(const std::string& key, int64_t offset,
+                                              int64_t length);
+
+  // Copies one object within the store under another key, keeping its mtime (S3: a
+  // server-side CopyObject keeping the metadata). The default streams the bytes.
+  virtual util::Status CopyWithin(const std::string& from, const std::string& to);
+
+  // Writes `data` under `key` only when nothing is there yet, atomically against other
+  // writers: true when written, false when the key existed (then nothing changed).
+  // Locally a link() of a complete temporary file; on S3 a PUT with If-None-Match: *.
+  // A store that cannot do this safely fails with kConfig.
+  virtual util::Result<bool> PutIfAbsent(const std::string& key, std::string_view data);
 
   // Whether Rename is atomic and cheap (one filesystem).
   virtual bool CanRename() const = 0;
@@ -80,9 +109,13 @@ class ObjectStore {
   virtual util::Status Sync(const std::string& prefix) = 0;
 };
 
-// Opens the store for a URL by scheme ("file:///abs", "file:rel" resolved by the caller).
-// Unknown or unsupported schemes fail with a config error.
-util::Result<std::unique_ptr<ObjectStore>> OpenStore(const std::string& url);
+// Opens the store for a URL by scheme ("file:///abs", "file:rel" resolved by the caller;
+// "s3://bucket/prefix"). Unknown or unsupported schemes fail with a config error.
+// An s3:// URL takes its credentials, region, endpoint and addressing from the
+// connection of `config` whose root holds the URL (the longest), else from the
+// standard AWS environment variables and shared files.
+util::Result<std::unique_ptr<ObjectStore>> OpenStore(const std::string& url,
+                                                     const config::Config* config = nullptr);
 
 // Joins key parts with '/', dropping empty parts and duplicate slashes.
 std::string JoinKey(const std::string& a, const std::string& b);

@@ -242,8 +242,7 @@ util::Error ErrorOf(const XmlElement& root) {
   const std::string code = root.ChildText("Code");
   return util::Error(util::ErrorCategory::kStep,
                      "S3 error " + code + ": " + root.ChildText("Message"),
-                     code == "SlowDown" || code == "InternalError" ||
-                         code == "ServiceUnavailable" || code == "RequestTimeout");
+                     S3CodeIsRetryable(code));
 }
 
 util::Result<XmlElement> Root(std::string_view body, std::string_view wanted) {
@@ -276,6 +275,11 @@ std::optional<S3Error> ParseS3Error(std::string_view body) {
   auto root = ParseXml(body);
   if (!root || root->name != "Error") return std::nullopt;
   return S3Error{root->ChildText("Code"), root->ChildText("Message"), root->ChildText("RequestId")};
+}
+
+bool S3CodeIsRetryable(std::string_view code) {
+  return code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
+         code == "RequestTimeout" || code == "ConditionalRequestConflict";
 }
 
 util::Result<S3ListPage> ParseListObjectsV2(std::string_view body) {

@@ -47,6 +47,11 @@ struct S3Error {
 // The error in `body`, or nullopt when the body is not an <Error> document.
 std::optional<S3Error> ParseS3Error(std::string_view body);
 
+// Whether an error code means "try again later" (SlowDown, InternalError,
+// ServiceUnavailable, RequestTimeout; ConditionalRequestConflict, which S3 sends when
+// another conditional write to the key was under way).
+bool S3CodeIsRetryable(std::string_view code);
+
 struct S3Object {
   std::string key;
   int64_t size = 0;
