@@ -1,5 +1,6 @@
 #include "tidemark/archive/tree_copy.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -36,7 +37,26 @@ struct Listing {
   std::vector<std::string> temporaries;
 };
 
+// The named files of a location, each looked up; a missing one is an error.
+util::Result<Listing> ListNamed(const TreeLocation& at, bool missing_ok = false) {
+  Listing listing;
+  for (const std::string& key : *at.only) {
+    TM_TRY_ASSIGN(auto info, at.store->Stat(store::JoinKey(at.prefix, key)));
+    if (!info && missing_ok) continue;
+    if (!info) {
+      return util::StepError(Describe(at, store::JoinKey(at.prefix, key)) +
+                             " is missing; it should be there");
+    }
+    info->key = key;
+    listing.files.push_back(std::move(*info));
+  }
+  std::sort(listing.files.begin(), listing.files.end(),
+            [](const store::ObjectInfo& a, const store::ObjectInfo& b) { return a.key < b.key; });
+  return listing;
+}
+
 util::Result<Listing> ListLocation(const TreeLocation& at) {
+  if (at.only != nullptr) return ListNamed(at);
   TM_TRY_ASSIGN(auto objects, at.store->List(at.prefix));
   Listing listing;
   for (store::ObjectInfo& object : objects) {
@@ -159,6 +179,12 @@ util::Result<std::string> ReadText(const TreeLocation& at, const std::string& na
 util::Result<Manifest> ReadManifest(const TreeLocation& archive) {
   auto text = ReadText(archive, kManifestName);
   if (!text) {
+    // Only an absent manifest means an absent archive; a store that could not be
+    // reached says so (and may be retried).
+    auto info = archive.store->Stat(store::JoinKey(archive.prefix, kManifestName));
+    if (!info || info->has_value()) {
+      return tl::unexpected(text.error().WithContext("reading " + Describe(archive, kManifestName)));
+    }
     return tl::unexpected(VerifyError("no manifest at " + Describe(archive, kManifestName) +
                                       ": the archive is missing or incomplete"));
   }
@@ -259,7 +285,9 @@ util::Result<Manifest> VerifyArchive(const TreeLocation& archive, const TreeLoca
 util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& target,
                              util::Progress& progress) {
   TM_TRY_ASSIGN(Manifest manifest, ReadManifest(archive));
-  TM_TRY_ASSIGN(Listing before, ListLocation(target));
+  // Named files (a Delta table's) are looked up one by one; some are not there yet.
+  TM_TRY_ASSIGN(Listing before,
+                target.only != nullptr ? ListNamed(target, true) : ListLocation(target));
   std::map<std::string, store::ObjectInfo> present;
   for (const store::ObjectInfo& object : before.files) present[object.key] = object;
   Buffer buffer;
@@ -283,6 +311,77 @@ util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& ta
   progress.End();
   DeleteTemporaries(target, before.temporaries);
   return {};
+}
+
+namespace {
+
+// The mark of a move in progress: a temporary by name, so listings of data skip it.
+std::string MoveMark(const std::string& to) { return store::JoinKey(to, ".move.tidemark-tmp"); }
+
+// Whether the copy `to_key` holds the bytes of `from_key`: the sizes, then the entity
+// tags when both are whole-object MD5s, else the sha256 of both.
+util::Result<bool> SameObject(store::ObjectStore& store, const store::ObjectInfo& from,
+                              const store::ObjectInfo& to, Buffer& buffer,
+                              util::Progress& progress) {
+  if (from.size != to.size) return false;
+  const bool whole_md5 = !from.etag.empty() && !to.etag.empty() &&
+                         from.etag.find('-') == std::string::npos &&
+                         to.etag.find('-') == std::string::npos;
+  if (whole_md5) return from.etag == to.etag;
+  TreeLocation at{&store, ""};
+  TM_TRY_ASSIGN(std::string a, HashObject(at, from.key, buffer, progress));
+  TM_TRY_ASSIGN(std::string b, HashObject(at, to.key, buffer, util::NoProgress()));
+  return a == b;
+}
+
+}  // namespace
+
+util::Result<bool> MoveUnfinished(store::ObjectStore& store, const std::string& to) {
+  TM_TRY_ASSIGN(auto mark, store.Stat(MoveMark(to)));
+  return mark.has_value();
+}
+
+util::Status MoveTree(store::ObjectStore& store, const std::string& from, const std::string& to,
+                      util::Progress& progress) {
+  if (store.CanRename()) return store.Rename(from, to);
+  TM_TRY_ASSIGN(Listing sources, ListLocation({&store, from}));
+  if (!sources.files.empty()) {
+    TM_TRY(WriteText({&store, ""}, MoveMark(to), "a move from " + from + " is in progress\n"));
+    TM_TRY_ASSIGN(Listing present, ListLocation({&store, to}));
+    std::map<std::string, store::ObjectInfo> copies;
+    for (store::ObjectInfo& object : present.files) copies[object.key] = object;
+    Buffer buffer;
+    progress.Begin("move " + from, TotalSize(sources.files));
+    std::vector<std::string> originals;
+    for (const store::ObjectInfo& file : sources.files) {
+      store::ObjectInfo source = file;
+      source.key = store::JoinKey(from, file.key);
+      const std::string target = store::JoinKey(to, file.key);
+      auto it = copies.find(file.key);
+      bool done = false;
+      if (it != copies.end()) {
+        store::ObjectInfo copy = it->second;
+        copy.key = target;
+        TM_TRY_ASSIGN(done, SameObject(store, source, copy, buffer, progress));
+      }
+      if (!done) {
+        TM_TRY(store.CopyWithin(source.key, target));
+        TM_TRY_ASSIGN(auto copy, store.Stat(target));
+        if (!copy) return tl::unexpected(VerifyError(Describe({&store, ""}, target) + " is missing after the copy"));
+        TM_TRY_ASSIGN(bool same, SameObject(store, source, *copy, buffer, progress));
+        if (!same) {
+          return tl::unexpected(VerifyError(Describe({&store, ""}, target) + " differs from " +
+                                            source.key + " after the copy; nothing was deleted"));
+        }
+      }
+      originals.push_back(source.key);
+    }
+    progress.End();
+    util::Failpoint("move.copied");
+    TM_TRY(store.DeleteMany(originals));
+    util::Failpoint("move.deleted");
+  }
+  return store.Delete(MoveMark(to));
 }
 
 }  // namespace tidemark::archive

@@ -11,6 +11,7 @@
 #define TIDEMARK_ARCHIVE_TREE_COPY_H_
 
 #include <string>
+#include <vector>
 
 #include "tidemark/archive/manifest.h"
 #include "tidemark/store/object_store.h"
@@ -22,6 +23,9 @@ namespace tidemark::archive {
 struct TreeLocation {
   store::ObjectStore* store = nullptr;
   std::string prefix;  // the partition directory's key in that store
+  // When set, the files are exactly these keys (relative to `prefix`) rather than
+  // everything under it: a Delta partition's files, named by its log.
+  const std::vector<std::string>* only = nullptr;
 };
 
 // Copies every file under `source` to `target` with its mtime, computing sha256 of
@@ -52,6 +56,19 @@ util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& ta
 // Checks that `target` holds exactly the manifest's files with matching sha256.
 util::Status VerifyAgainstManifest(const Manifest& manifest, const TreeLocation& target,
                                    util::Progress& progress);
+
+// Moves every file under `from` to `to` in the same store. Where the store can rename,
+// one rename. Elsewhere (S3): marks `to` as a move in progress, copies each file within
+// the store, checks every copy (size, and the entity tags or else the sha256 of both),
+// deletes the originals, then the mark. Called again after a crash, it finishes the
+// move. REQUIRES: nothing under `to` but an earlier, interrupted move's files.
+// Failpoints: "move.copied" (copies checked, originals kept) and "move.deleted"
+// (originals gone, mark kept).
+util::Status MoveTree(store::ObjectStore& store, const std::string& from, const std::string& to,
+                      util::Progress& progress);
+
+// Whether `to` is the target of a move that has not finished.
+util::Result<bool> MoveUnfinished(store::ObjectStore& store, const std::string& to);
 
 }  // namespace tidemark::archive
 

@@ -318,4 +318,95 @@ TEST_F(TreeCopyTest, ArchivingAgainReplacesWrongFilesAndRemovesFilesTheSourceNoL
   EXPECT_TRUE(Verify(true)) << "the archive now matches its source";
 }
 
+
+// A local store that cannot rename, as S3 cannot; CopyWithin may damage what it copies.
+class NoRenameStore : public store::ObjectStore {
+ public:
+  explicit NoRenameStore(std::unique_ptr<store::ObjectStore> inner) : inner_(std::move(inner)) {}
+  std::string url() const override { return inner_->url(); }
+  util::Result<std::vector<store::ObjectInfo>> List(const std::string& prefix) override {
+    return inner_->List(prefix);
+  }
+  util::Result<std::optional<store::ObjectInfo>> Stat(const std::string& key) override {
+    return inner_->Stat(key);
+  }
+  util::Result<bool> Exists(const std::string& prefix) override { return inner_->Exists(prefix); }
+  util::Result<std::unique_ptr<store::Reader>> OpenRead(const std::string& key) override {
+    return inner_->OpenRead(key);
+  }
+  util::Result<std::unique_ptr<store::Writer>> OpenWrite(const std::string& key) override {
+    return inner_->OpenWrite(key);
+  }
+  util::Status Delete(const std::string& key) override {
+    ++deletes;
+    return inner_->Delete(key);
+  }
+  util::Status CopyWithin(const std::string& from, const std::string& to) override {
+    ++copies;
+    TM_TRY(inner_->CopyWithin(from, to));
+    if (!damage) return {};
+    auto writer = inner_->OpenWrite(to);
+    if (!writer) return tl::unexpected(writer.error());
+    TM_TRY((*writer)->Write("x", 1));
+    return (*writer)->Commit(0);
+  }
+  bool CanRename() const override { return false; }
+  util::Status Rename(const std::string&, const std::string&) override {
+    return util::StepError("cannot rename");
+  }
+  util::Status ProbeWritable(const std::string& prefix) override {
+    return inner_->ProbeWritable(prefix);
+  }
+  util::Status PruneEmpty(const std::string& prefix) override { return inner_->PruneEmpty(prefix); }
+  util::Status Sync(const std::string& prefix) override { return inner_->Sync(prefix); }
+
+  bool damage = false;
+  int copies = 0;
+  int deletes = 0;
+
+ private:
+  std::unique_ptr<store::ObjectStore> inner_;
+};
+
+TEST_F(TreeCopyTest, MoveWithoutRenameCopiesChecksThenDeletes) {
+  NoRenameStore store(store::NewLocalStore(root_.string()));
+  ASSERT_TRUE(MoveTree(store, "bin/dt=2024-01-29", "moved/dt=2024-01-29", util::NoProgress()));
+  EXPECT_THAT(Files(root_ / "moved"), ElementsAre("dt=2024-01-29/part-0.parquet",
+                                                  "dt=2024-01-29/sub/part-1.parquet"));
+  EXPECT_EQ(ReadFile(root_ / "moved/dt=2024-01-29/sub/part-1.parquet"), "bbbbb");
+  EXPECT_EQ(MtimeNs(root_ / "moved/dt=2024-01-29/part-0.parquet"), kMtimeA);
+  EXPECT_TRUE(Files(Source()).empty());
+  EXPECT_FALSE(*MoveUnfinished(store, "moved/dt=2024-01-29"));
+}
+
+TEST_F(TreeCopyTest, MoveWithoutRenameKeepsTheOriginalsWhenACopyDiffers) {
+  NoRenameStore store(store::NewLocalStore(root_.string()));
+  store.damage = true;
+  auto moved = MoveTree(store, "bin/dt=2024-01-29", "moved/dt=2024-01-29", util::NoProgress());
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().category(), util::ErrorCategory::kVerify);
+  EXPECT_THAT(moved.error().message(), HasSubstr("nothing was deleted"));
+  EXPECT_EQ(store.deletes, 0);
+  EXPECT_EQ(Files(Source()).size(), 2u);
+  EXPECT_TRUE(*MoveUnfinished(store, "moved/dt=2024-01-29"));
+}
+
+TEST_F(TreeCopyTest, AnInterruptedMoveIsFinishedWithoutCopyingAgain) {
+  NoRenameStore store(store::NewLocalStore(root_.string()));
+  // As a crash after the first copy leaves it: the mark, one copy, both originals.
+  WriteFile(root_ / "moved/dt=2024-01-29/.move.tidemark-tmp", "moving", kMtimeA);
+  WriteFile(root_ / "moved/dt=2024-01-29/part-0.parquet", "aaa", kMtimeA);
+  ASSERT_TRUE(*MoveUnfinished(store, "moved/dt=2024-01-29"));
+  ASSERT_TRUE(MoveTree(store, "bin/dt=2024-01-29", "moved/dt=2024-01-29", util::NoProgress()));
+  EXPECT_EQ(store.copies, 1);  // only sub/part-1.parquet
+  EXPECT_THAT(Files(root_ / "moved"), ElementsAre("dt=2024-01-29/part-0.parquet",
+                                                  "dt=2024-01-29/sub/part-1.parquet"));
+  EXPECT_TRUE(Files(Source()).empty());
+  // A crash after the originals went leaves only the mark: finishing removes it.
+  WriteFile(root_ / "moved/dt=2024-01-29/.move.tidemark-tmp", "moving", kMtimeA);
+  ASSERT_TRUE(MoveTree(store, "bin/dt=2024-01-29", "moved/dt=2024-01-29", util::NoProgress()));
+  EXPECT_FALSE(*MoveUnfinished(store, "moved/dt=2024-01-29"));
+  EXPECT_EQ(Files(root_ / "moved").size(), 2u);
+}
+
 }  // namespace tidemark::archive

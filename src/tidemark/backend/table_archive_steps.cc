@@ -5,17 +5,17 @@
 
 namespace tidemark::backend {
 
-util::Result<ArchiveAt> OpenStepArchive(const core::Step& step) {
+util::Result<ArchiveAt> OpenStepArchive(const core::Step& step, const config::Config* config) {
   const std::string url = step.Param("archive");
   if (url.empty()) return util::StepError("the step names no archive");
   ArchiveAt at;
-  TM_TRY_ASSIGN(at.store, store::OpenStore(url));
+  TM_TRY_ASSIGN(at.store, store::OpenStore(url, config));
   at.location = archive::TreeLocation{at.store.get(), ""};
   return at;
 }
 
-util::Status CheckArchiveWritable(const core::Step& step) {
-  TM_TRY_ASSIGN(auto archive, store::OpenStore(step.Param("archive")));
+util::Status CheckArchiveWritable(const core::Step& step, const config::Config& config) {
+  TM_TRY_ASSIGN(auto archive, store::OpenStore(step.Param("archive"), &config));
   auto probed = archive->ProbeWritable("");
   if (!probed) {
     return util::StepError("the archive " + step.Param("archive") +

@@ -13,6 +13,7 @@
 
 #include "tidemark/archive/manifest.h"
 #include "tidemark/archive/tree_copy.h"
+#include "tidemark/config/config.h"
 #include "tidemark/core/step.h"
 #include "tidemark/store/object_store.h"
 #include "tidemark/util/error.h"
@@ -41,15 +42,16 @@ class ProgressBatch {
   int64_t pending_ = 0;
 };
 
-// The archive a step names (its "archive" parameter), opened.
+// The archive a step names (its "archive" parameter), opened with the credentials
+// `config` gives for it.
 struct ArchiveAt {
   std::unique_ptr<store::ObjectStore> store;
   archive::TreeLocation location;
 };
-util::Result<ArchiveAt> OpenStepArchive(const core::Step& step);
+util::Result<ArchiveAt> OpenStepArchive(const core::Step& step, const config::Config* config);
 
 // check_archive: the archive prefix of the step can be written.
-util::Status CheckArchiveWritable(const core::Step& step);
+util::Status CheckArchiveWritable(const core::Step& step, const config::Config& config);
 
 // The manifest header of a table archive written by `step` of run `run_id`: tool,
 // dataset, lifecycle, storage, partition, source, range and creation time.

@@ -97,6 +97,10 @@ struct ObservedStorage {
   std::vector<BinEntry> bin;
   std::vector<std::string> notes;  // what the observer wants the user to know
   std::optional<int64_t> max_id;   // the highest id stored (strategy id)
+  // Delta tables: removed files stay readable (time travel) this long, so they are
+  // deleted no earlier, whatever recycle_days says (delta.deletedFileRetentionDuration).
+  int64_t keep_removed_seconds = 0;
+  std::string layout;  // lakes: "hive" or "delta"
 };
 
 struct ObservedDataset {

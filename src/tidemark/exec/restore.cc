@@ -11,10 +11,11 @@ namespace tidemark::exec {
 namespace {
 
 // A restore from the archive needs a manifest there; say so before starting.
-util::Status CheckArchiveExists(const core::Step& step, const std::string& dataset) {
+util::Status CheckArchiveExists(const config::Config& config, const core::Step& step,
+                                const std::string& dataset) {
   if (step.action != core::action::kRestoreFromArchive) return {};
   const std::string url = step.params.at("archive");
-  TM_TRY_ASSIGN(auto store, store::OpenStore(url));
+  TM_TRY_ASSIGN(auto store, store::OpenStore(url, &config));
   archive::TreeLocation at{store.get(), ""};
   if (archive::ReadManifest(at)) return {};
   return util::ConfigError("no copy of partition " + step.partition + " of dataset " + dataset +
@@ -90,7 +91,7 @@ util::Status Restore(const config::Config& config, const RestoreOptions& options
       step.params["hold_until"] = util::FormatInstant(core::AddSpan(now, options.hold, 1, zone));
     }
   }
-  TM_TRY(CheckArchiveExists(plan.steps.front(), dataset->name));
+  TM_TRY(CheckArchiveExists(config, plan.steps.front(), dataset->name));
   TM_TRY(RenderSteps(backends, plan.steps));
   core::RunFile& run = outcome.run;
   run.kind = "restore";

@@ -45,6 +45,7 @@ Step MakeStep(const StorageContext& c, Phase phase, const char* action,
   step.params["location"] = c.observed->location;
   step.params["connection"] = c.storage->connection;
   if (!c.storage->table.empty()) step.params["table"] = c.storage->table;
+  if (c.observed->layout == "delta") step.params["layout"] = "delta";
   return step;
 }
 
@@ -100,6 +101,12 @@ void SetRange(Step& step, const std::optional<core::TimeRange>& range) {
   if (!range) return;
   step.params["range_start"] = util::FormatInstant(range->start);
   step.params["range_end"] = util::FormatInstant(range->end);
+}
+
+// "7 days", or "36h00m" for what is not whole days.
+std::string DescribeDuration(int64_t seconds) {
+  if (seconds % 86400 != 0) return util::HumanSeconds(static_cast<double>(seconds));
+  return std::to_string(seconds / 86400) + (seconds == 86400 ? " day" : " days");
 }
 
 std::string DescribeSize(int64_t bytes, int64_t files) {
@@ -174,7 +181,7 @@ void PlanExpiry(const StorageContext& c, const core::Partition& partition, Plan&
   if (detach) return;
   const bool archived = dataset.on_expire == OnExpire::kArchive;
   if (archived) PlanArchive(c, hide, false, plan);
-  if (dataset.recycle_days == 0) {
+  if (dataset.recycle_days == 0 && c.observed->keep_removed_seconds == 0) {
     Step purge = MakeStep(c, kPurgePhase, core::action::kPurgeRecycled, partition.name,
                           "delete the recycle bin copy (recycle_days: 0)");
     purge.params = hide.params;
@@ -210,11 +217,17 @@ void PlanBinEntries(const StorageContext& c, Plan& plan) {
     util::Instant due = dataset.recycle_days == 0
                             ? entry.removed_at
                             : core::AddSpan(entry.removed_at, keep, 1, *c.request->zone);
+    // A Delta table's readers may still time-travel to the removed files.
+    due = std::max(due, entry.removed_at + std::chrono::seconds(c.observed->keep_removed_seconds));
     if (due > c.request->now) continue;
     Step purge = base;
     purge.about = "delete the recycle bin copy removed " + util::FormatInstant(entry.removed_at) +
-                  " (recycle_days: " + std::to_string(dataset.recycle_days) + "; " +
-                  DescribeSize(entry.bytes, entry.files) + ")";
+                  " (recycle_days: " + std::to_string(dataset.recycle_days) +
+                  (c.observed->keep_removed_seconds > 0
+                       ? "; the table keeps removed files " +
+                             DescribeDuration(c.observed->keep_removed_seconds)
+                       : std::string()) +
+                  "; " + DescribeSize(entry.bytes, entry.files) + ")";
     purge.id = c.lifecycle->name + "/" + c.storage->name + "/" + entry.entry + "/" +
                core::action::kPurgeRecycled;
     if (archived) purge.params["archive"] = ArchiveFor(c, entry.partition);

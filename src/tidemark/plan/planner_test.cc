@@ -583,3 +583,33 @@ TEST(PlanDataset, DroppingDatasetsNeverArchiveTheirBin) {
 
 }  // namespace
 }  // namespace tidemark::plan
+
+namespace tidemark::plan {
+namespace {
+
+// A Delta table keeps removed files readable for time travel: with recycle_days 0 the
+// files are not deleted in the run that removes them, and a bin entry waits for the
+// longer of recycle_days and the table's retention.
+TEST(PlanDelta, RemovedFilesAreDeletedOnlyAfterTheTablesRetention) {
+  const config::Config config = Parse(EventsConfig("    on_expire: drop\n    recycle_days: 0\n"));
+  core::ObservedDataset observed = EventsObserved({DailyPartition("2024-01-29")});
+  observed.storages[0].layout = "delta";
+  observed.storages[0].keep_removed_seconds = 7 * 86400;
+  observed.storages[0].bin = {
+      Recycled("dt=2024-01-10", "20240223T000000Z", "2024-02-23T00:00:00Z"),  // exactly 7 days
+      Recycled("dt=2024-01-11", "20240223T000001Z", "2024-02-23T00:00:01Z"),  // a second short
+  };
+  const Plan plan = PlanFor(config, observed, kNow);
+  EXPECT_THAT(
+      Lines(plan),
+      ElementsAre("2 hide_partition main/main/dt=2024-01-29/hide_partition",
+                  "5 purge_recycled main/main/_tidemark/recycle/20240223T000000Z/dt=2024-01-10/"
+                  "purge_recycled"));
+  EXPECT_THAT(Details(plan, {"layout", "bin"}),
+              ElementsAre("layout=delta bin=_tidemark/recycle/20240301T000000Z/dt=2024-01-29",
+                          "layout=delta bin=_tidemark/recycle/20240223T000000Z/dt=2024-01-10"));
+  EXPECT_THAT(plan.steps[1].about, ::testing::HasSubstr("the table keeps removed files 7 days"));
+}
+
+}  // namespace
+}  // namespace tidemark::plan

@@ -108,6 +108,13 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
     return util::ConfigError("--to " + r.to + ": " + core::ParseTableName(r.to).error() +
                              " (give [schema.]table)");
   }
+  const bool delta = c.storage->layout == config::Layout::kDelta;
+  if (delta && !r.to.empty()) {
+    return util::ConfigError("cannot restore partition " + r.partition + " of the Delta table " +
+                             location + " --to " + r.to +
+                             ": a Delta partition is restored into its own table, by committing "
+                             "its files again; restore without --to");
+  }
   const std::string target = r.to.empty() ? location : r.to;
   if (!to_table && config::StorageFamily(target) != family) {
     return util::ConfigError(
@@ -141,6 +148,7 @@ util::Result<Plan> PlanRestore(const RestoreRequest& r) {
   step.params["connection"] = c.storage->connection;
   if (!c.storage->table.empty()) step.params["table"] = c.storage->table;
   if (to_table) step.params["to_table"] = r.to;
+  if (delta) step.params["layout"] = "delta";
   if (use_bin) step.params["bin"] = c.bin->entry;
   if (!use_bin) step.params["archive"] = archive;
   step.about = use_bin ? "move the partition back from the recycle bin"

@@ -1,5 +1,7 @@
 #include "tidemark/backend/lake/hive_layout.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <charconv>
 
@@ -62,6 +64,13 @@ std::optional<Value> FromText(const std::string& v) {
     return Value{local_days(*date), std::nullopt, {1, core::SpanUnit::kDay}};
   std::string text = v;
   if (text.size() == 13 && (text[10] == 'T' || text[10] == ' ')) text += ":00";  // 2024-01-05T10
+  // Fractions of a second, as Delta writes ISO-8601 partition values
+  // (2024-01-01T10:00:00.000000Z): the partition is an hour wide, so they are dropped.
+  if (text.size() > 20 && text[19] == '.') {
+    size_t end = 20;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    text.erase(19, end - 19);
+  }
   if (auto stamp = util::ParseTimestamp(text)) {
     return Value{stamp->local, stamp->offset, {1, core::SpanUnit::kHour}};
   }

@@ -76,6 +76,13 @@ TEST(ReadPartitionTime, AnHourTimestampIsOneHourWhateverItsSpelling) {
   EXPECT_EQ(Read("hour=2024-01-05 10%3A00%3A00Z", Keys({"hour"})), hour);
 }
 
+TEST(ReadPartitionTime, FractionsOfASecondAsDeltaWritesThemAreDropped) {
+  EXPECT_EQ(Read("ts=2024-01-01T10%3A00%3A00.000000Z", Keys({"ts"})),
+            "2024-01-01T10:00:00Z .. 2024-01-01T11:00:00Z");
+  EXPECT_EQ(Read("ts=2024-01-02 12%3A30%3A00.5", Keys({"ts"})),
+            "2024-01-02T12:30:00Z .. 2024-01-02T13:30:00Z");
+}
+
 TEST(ReadPartitionTime, AnOffsetInTheValueWinsOverTheZone) {
   const util::TimeZone berlin = Berlin();
   EXPECT_EQ(Read("hour=2024-01-05T10:00:00Z", Keys({"hour"}), berlin),

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "tidemark/archive/tree_copy.h"
+#include "tidemark/backend/lake/delta_table.h"
 #include "tidemark/backend/lake/hive_layout.h"
 #include "tidemark/config/storage_urls.h"
 #include "tidemark/store/local_store.h"
@@ -68,9 +69,9 @@ class LakeBackend : public Backend {
   // A missing root is fine (it is created when first written); one that cannot be read
   // or is a file is not.
   util::Status CheckConnection() override {
-    TM_TRY_ASSIGN(auto store, store::OpenStore(root_url_));
+    TM_TRY_ASSIGN(auto store, store::OpenStore(root_url_, &config_));
     auto file = store->Stat("");
-    auto listed = file ? store->List("") : tl::unexpected(file.error());
+    auto listed = file ? store->Exists("") : tl::unexpected(file.error());
     if (!listed || (file && file->has_value())) {
       return util::Fail(util::ErrorCategory::kConnect,
                         "connection " + connection_.name + ": cannot read " + root_url_ + ": " +
@@ -89,7 +90,8 @@ class LakeBackend : public Backend {
   util::Status Holds(const Step& step) override;
 
  private:
-  util::Status Hide(const Step& step);
+  util::Status Hide(const Step& step, StepContext& context);
+  util::Status ExecuteDelta(const Step& step, StepContext& context);
   util::Status CopyToArchive(const Step& step, StepContext& context);
   util::Status VerifyArchive(const Step& step, StepContext& context);
   util::Status Purge(const Step& step);
@@ -101,8 +103,9 @@ class LakeBackend : public Backend {
   config::Connection connection_;
 };
 
-util::Result<std::unique_ptr<store::ObjectStore>> StoreAt(const std::string& url) {
-  return store::OpenStore(url);
+util::Result<std::unique_ptr<store::ObjectStore>> StoreAt(const config::Config& config,
+                                                         const std::string& url) {
+  return store::OpenStore(url, &config);
 }
 
 // Whether anything lies under `prefix`.
@@ -118,7 +121,14 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
   observed.lifecycle = lifecycle.name;
   observed.storage = storage.name;
   observed.location = config::StorageUrl(config_, storage);
-  TM_TRY_ASSIGN(auto store, StoreAt(observed.location));
+  TM_TRY_ASSIGN(auto store, StoreAt(config_, observed.location));
+  if (storage.layout == config::Layout::kDelta) {
+    HiveKeys keys{dataset.partition_by, std::nullopt};
+    if (dataset.interval_given) keys.interval = dataset.interval;
+    TM_TRY(ObserveDeltaTable(*store, keys, zone, observed));
+    return observed;
+  }
+  observed.layout = "hive";
   auto listed = store->List("");
   if (!listed) {
     return util::Fail(util::ErrorCategory::kConnect,
@@ -182,7 +192,43 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
   return observed;
 }
 
+// Delta steps: what is committed to the log, and what happens to the files.
+std::string RenderDelta(const Step& step) {
+  const std::string location = step.Param("location");
+  const std::string record = location + "/" + step.Param("bin") + "/" + kDeltaRecordName;
+  const std::string archive = step.Param("archive");
+  const std::string& a = step.action;
+  if (a == core::action::kHidePartition) {
+    return "write " + record + " (the add actions of the partition's files); commit " + location +
+           "/_delta_log/<next version>.json only if absent: remove every file of " +
+           step.partition + " (dataChange, deletionTimestamp, partitionValues, size) + txn";
+  }
+  if (a == core::action::kCopyToArchive) {
+    return "cp (each file named in " + record + ", and the record) " + archive +
+           " && sha256sum (every file) > " + archive + "manifest.json";
+  }
+  if (a == core::action::kVerifyArchive) {
+    return "sha256sum -c " + archive + "manifest.json; compare sizes and mtimes with the files "
+           "named in " + record;
+  }
+  if (a == core::action::kPurgeRecycled) {
+    return "rm (each file named in " + record + ", unless the table holds it again) && rm " +
+           record;
+  }
+  if (a == core::action::kRestoreFromBin) {
+    return "commit " + location + "/_delta_log/<next version>.json only if absent: add the files "
+           "named in " + record + " + txn; rm " + record;
+  }
+  if (a == core::action::kRestoreFromArchive) {
+    return "cp -a " + archive + ". " + location + " (sha256 checked); commit " + location +
+           "/_delta_log/<next version>.json only if absent: add the archived files + txn";
+  }
+  return a;
+}
+
 std::string LakeBackend::Render(const Step& step) const {
+  if (step.Param("layout") == "delta" && step.action != core::action::kCheckArchive)
+    return RenderDelta(step);
   const std::string location = step.Param("location");
   const std::string path = location.substr(0, 7) == "file://" ? location.substr(7) : location;
   const std::string bin = path + "/" + step.Param("bin");
@@ -211,11 +257,13 @@ std::string LakeBackend::Render(const Step& step) const {
 
 util::Status LakeBackend::Execute(const Step& step, StepContext& context) {
   const std::string& a = step.action;
+  if (step.Param("layout") == "delta" && a != core::action::kCheckArchive)
+    return ExecuteDelta(step, context);
   if (a == core::action::kCheckArchive) {
-    TM_TRY_ASSIGN(auto store, StoreAt(step.Param("archive")));
+    TM_TRY_ASSIGN(auto store, StoreAt(config_, step.Param("archive")));
     return store->ProbeWritable("");
   }
-  if (a == core::action::kHidePartition) return Hide(step);
+  if (a == core::action::kHidePartition) return Hide(step, context);
   if (a == core::action::kCopyToArchive) return CopyToArchive(step, context);
   if (a == core::action::kVerifyArchive) return VerifyArchive(step, context);
   if (a == core::action::kPurgeRecycled) return Purge(step);
@@ -224,23 +272,55 @@ util::Status LakeBackend::Execute(const Step& step, StepContext& context) {
   return util::StepError("step " + step.id + ": the lake backend has no action \"" + a + "\"");
 }
 
-util::Status LakeBackend::Hide(const Step& step) {
-  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location")));
+archive::Manifest HeaderOf(const Step& step, const std::string& run_id);
+util::Status CheckArchiveBeforePurge(const config::Config& config, const Step& step,
+                                     const std::string& bin);
+
+util::Status LakeBackend::ExecuteDelta(const Step& step, StepContext& context) {
+  const std::string& a = step.action;
+  TM_TRY_ASSIGN(auto table, StoreAt(config_, step.Param("location")));
+  std::unique_ptr<store::ObjectStore> archive;
+  if (!step.Param("archive").empty()) {
+    TM_TRY_ASSIGN(archive, StoreAt(config_, step.Param("archive")));
+  }
+  if (a == core::action::kHidePartition) return HideDeltaPartition(*table, step, context.run_id);
+  if (a == core::action::kCopyToArchive) {
+    return CopyDeltaToArchive(*table, *archive, step, HeaderOf(step, context.run_id),
+                              *context.progress);
+  }
+  if (a == core::action::kVerifyArchive)
+    return VerifyDeltaArchive(*table, *archive, step, *context.progress);
+  if (a == core::action::kPurgeRecycled) {
+    if (archive) TM_TRY(CheckArchiveBeforePurge(config_, step, step.Param("bin")));
+    return PurgeDeltaFiles(*table, step);
+  }
+  if (a == core::action::kRestoreFromBin) return RestoreDeltaFromBin(*table, step, context.run_id);
+  if (a == core::action::kRestoreFromArchive) {
+    return RestoreDeltaFromArchive(*table, *archive, step, context.run_id, *context.progress);
+  }
+  return util::StepError("step " + step.id + ": the Delta backend has no action \"" + a + "\"");
+}
+
+util::Status LakeBackend::Hide(const Step& step, StepContext& context) {
+  TM_TRY_ASSIGN(auto store, StoreAt(config_, step.Param("location")));
   const std::string bin = step.Param("bin");
+  TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*store, bin));
   TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
   TM_TRY_ASSIGN(bool in_bin, HasFiles(*store, bin));
-  if (!in_place && in_bin) return {};  // done before
-  if (in_place && in_bin) {
+  if (!moving && !in_place && in_bin) return {};  // done before
+  if (!moving && in_place && in_bin) {
     return util::StepError("partition " + step.partition + " of " + step.Param("location") +
                            " holds files again after it was moved to " + bin +
                            "; new data arrived in an expired partition. Move those files "
                            "aside by hand, then apply again");
   }
-  if (!in_place) {
+  if (!moving && !in_place) {
     return util::StepError("partition " + step.partition + " is neither in " +
                            step.Param("location") + " nor in its recycle bin entry " + bin);
   }
-  TM_TRY(store->Rename(step.partition, bin));
+  // Where the store cannot rename (S3), the files are copied under the bin, checked,
+  // and only then deleted; an interrupted move is finished here.
+  TM_TRY(archive::MoveTree(*store, step.partition, bin, *context.progress));
   return store->PruneEmpty(step.partition.substr(0, step.partition.find('/')));
 }
 
@@ -260,8 +340,8 @@ archive::Manifest HeaderOf(const Step& step, const std::string& run_id) {
 }
 
 util::Status LakeBackend::CopyToArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("archive")));
+  TM_TRY_ASSIGN(auto source, StoreAt(config_, step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(config_, step.Param("archive")));
   TreeLocation from{source.get(), step.Param("bin")};
   TreeLocation to{target.get(), ""};
   TM_TRY(archive::CopyToArchive(from, to, HeaderOf(step, context.run_id), *context.progress));
@@ -269,8 +349,8 @@ util::Status LakeBackend::CopyToArchive(const Step& step, StepContext& context) 
 }
 
 util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("archive")));
+  TM_TRY_ASSIGN(auto source, StoreAt(config_, step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(config_, step.Param("archive")));
   TreeLocation from{source.get(), step.Param("bin")};
   TreeLocation to{target.get(), ""};
   TM_TRY(archive::VerifyArchive(to, &from, *context.progress));
@@ -279,8 +359,9 @@ util::Status LakeBackend::VerifyArchive(const Step& step, StepContext& context) 
 
 // Never delete the last copy: the archive must still be there with every file of its
 // manifest at its size (the sha256 were compared by the verify step).
-util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
-  TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
+util::Status CheckArchiveBeforePurge(const config::Config& config, const Step& step,
+                                     const std::string& bin) {
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(config, step.Param("archive")));
   TreeLocation at{archive_store.get(), ""};
   auto manifest = archive::ReadManifest(at);
   if (!manifest)
@@ -297,50 +378,70 @@ util::Status CheckArchiveBeforePurge(const Step& step, const std::string& bin) {
 }
 
 util::Status LakeBackend::Purge(const Step& step) {
-  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location")));
+  TM_TRY_ASSIGN(auto store, StoreAt(config_, step.Param("location")));
   const std::string bin = step.Param("bin");
-  if (!step.Param("archive").empty()) TM_TRY(CheckArchiveBeforePurge(step, bin));
+  if (!step.Param("archive").empty()) TM_TRY(CheckArchiveBeforePurge(config_, step, bin));
   TM_TRY_ASSIGN(auto objects, store->List(bin));
-  for (const store::ObjectInfo& object : objects) TM_TRY(store->Delete(object.key));
+  std::vector<std::string> keys;
+  for (const store::ObjectInfo& object : objects) keys.push_back(object.key);
+  TM_TRY(store->DeleteMany(keys));
   return store->PruneEmpty(kRecycleDir);
 }
 
 util::Status LakeBackend::RestoreFromBin(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto source, StoreAt(step.Param("location")));
-  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
+  TM_TRY_ASSIGN(auto source, StoreAt(config_, step.Param("location")));
+  TM_TRY_ASSIGN(auto target, StoreAt(config_, step.Param("target")));
   const std::string bin = step.Param("bin");
+  const bool same_place = step.Param("target") == step.Param("location");
+  if (same_place) {
+    TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*source, step.partition));
+    if (moving) {
+      TM_TRY(archive::MoveTree(*source, bin, step.partition, *context.progress));
+      return source->PruneEmpty("_tidemark");
+    }
+  }
   TM_TRY_ASSIGN(bool in_bin, HasFiles(*source, bin));
   TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
   if (!in_bin && in_place) return {};  // done before
   if (!in_bin)
     return util::StepError("recycle bin entry " + bin + " is gone; restore from the archive");
-  const bool same_place = step.Param("target") == step.Param("location");
   if (in_place && same_place) {
     return util::StepError("cannot restore " + step.partition + ": " + step.Param("target") + "/" +
                            step.partition + " already holds files; restore --to another location");
   }
   if (same_place) {
-    TM_TRY(source->Rename(bin, step.partition));
+    TM_TRY(archive::MoveTree(*source, bin, step.partition, *context.progress));
     return source->PruneEmpty("_tidemark");
   }
-  // Another location: copy through staging, verify, then make it visible at once.
+  // Another location: copy through staging, verify, then make it visible at once
+  // (where the store can rename; on S3 the files appear one by one).
   const std::string staging = std::string(kStagingDir) + "/" + step.partition;
+  TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*target, step.partition));
+  if (moving) {
+    TM_TRY(archive::MoveTree(*target, staging, step.partition, *context.progress));
+    return target->PruneEmpty(kStagingDir);
+  }
   if (in_place) return {};
   TreeLocation from{source.get(), bin};
   TreeLocation stage{target.get(), staging};
   TM_TRY(archive::CopyToArchive(from, stage, HeaderOf(step, context.run_id), *context.progress));
   TM_TRY(archive::VerifyArchive(stage, &from, *context.progress));
   TM_TRY(target->Delete(store::JoinKey(staging, archive::kManifestName)));
-  TM_TRY(target->Rename(staging, step.partition));
+  TM_TRY(archive::MoveTree(*target, staging, step.partition, *context.progress));
   return target->PruneEmpty(kStagingDir);
 }
 
 util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& context) {
-  TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
-  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
+  TM_TRY_ASSIGN(auto archive_store, StoreAt(config_, step.Param("archive")));
+  TM_TRY_ASSIGN(auto target, StoreAt(config_, step.Param("target")));
   TreeLocation from{archive_store.get(), ""};
   TM_TRY_ASSIGN(archive::Manifest manifest, archive::ReadManifest(from));
   const std::string staging = std::string(kStagingDir) + "/" + step.partition;
+  TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*target, step.partition));
+  if (moving) {
+    TM_TRY(archive::MoveTree(*target, staging, step.partition, *context.progress));
+    return target->PruneEmpty(kStagingDir);
+  }
   TM_TRY_ASSIGN(bool staged, HasFiles(*target, staging));
   TM_TRY_ASSIGN(bool in_place, HasFiles(*target, step.partition));
   if (in_place && !staged) {
@@ -358,23 +459,26 @@ util::Status LakeBackend::RestoreFromArchive(const Step& step, StepContext& cont
   TreeLocation stage{target.get(), staging};
   TM_TRY(archive::CopyFromArchive(from, stage, *context.progress));
   TM_TRY(archive::VerifyAgainstManifest(manifest, stage, *context.progress));
-  TM_TRY(target->Rename(staging, step.partition));
+  TM_TRY(archive::MoveTree(*target, staging, step.partition, *context.progress));
   return target->PruneEmpty(kStagingDir);
 }
 
 util::Status LakeBackend::Holds(const Step& step) {
   const std::string& a = step.action;
-  TM_TRY_ASSIGN(auto store, StoreAt(step.Param("location").empty() ? step.Param("target")
+  TM_TRY_ASSIGN(auto store, StoreAt(config_, step.Param("location").empty() ? step.Param("target")
                                                                    : step.Param("location")));
   if (a == core::action::kCheckArchive) return {};
+  const bool archive_step = a == core::action::kCopyToArchive || a == core::action::kVerifyArchive;
+  if (step.Param("layout") == "delta" && !archive_step) return DeltaStepHolds(*store, step);
   if (a == core::action::kHidePartition) {
     TM_TRY_ASSIGN(bool in_place, HasFiles(*store, step.partition));
-    if (in_place)
+    TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*store, step.Param("bin")));
+    if (in_place || moving)
       return util::Fail(util::ErrorCategory::kVerify, step.partition + " is visible to readers");
     return {};
   }
   if (a == core::action::kCopyToArchive || a == core::action::kVerifyArchive) {
-    TM_TRY_ASSIGN(auto archive_store, StoreAt(step.Param("archive")));
+    TM_TRY_ASSIGN(auto archive_store, StoreAt(config_, step.Param("archive")));
     TreeLocation at{archive_store.get(), ""};
     if (a == core::action::kCopyToArchive) return archive::ReadManifest(at).map([](auto&&) {});
     return archive::VerifyArchive(at, nullptr, util::NoProgress()).map([](auto&&) {});
@@ -386,9 +490,10 @@ util::Status LakeBackend::Holds(const Step& step) {
                         step.Param("bin") + " is still in the recycle bin");
     return {};
   }
-  TM_TRY_ASSIGN(auto target, StoreAt(step.Param("target")));
+  TM_TRY_ASSIGN(auto target, StoreAt(config_, step.Param("target")));
   TM_TRY_ASSIGN(bool restored, HasFiles(*target, step.partition));
-  if (!restored)
+  TM_TRY_ASSIGN(bool moving, archive::MoveUnfinished(*target, step.partition));
+  if (!restored || moving)
     return util::Fail(util::ErrorCategory::kVerify, step.partition + " is not in place");
   return {};
 }

@@ -78,7 +78,7 @@ util::Result<bool> ExchangedBefore(const StepEnv& env, int64_t rows) {
 util::Status CopyToArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
   const core::TableName bin{kRecycleDatabase, s.Param("bin")};
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(auto existing, archive::ReadTableManifest(at.location));
   TM_TRY_ASSIGN(TableState there, LookUp(env, bin));
   if (existing && !there.exists) return {};  // archived, and the bin entry already purged
@@ -131,7 +131,7 @@ util::Status CopyToArchive(const StepEnv& env) {
 
 util::Status VerifyArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(archive::Manifest manifest,
                 archive::VerifyTableArchive(at.location, *env.context->progress));
   if (!manifest.table || manifest.table->format != archive::kTableFormatMariadbLoadDataText) {
@@ -146,7 +146,7 @@ util::Status VerifyArchive(const StepEnv& env) {
 util::Status CheckArchiveBeforeDrop(const StepEnv& env) {
   const core::Step& s = *env.step;
   const core::TableName bin{kRecycleDatabase, s.Param("bin")};
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(archive::Manifest m, ArchiveBeforeDrop(at, s, bin.ToString()));
   TM_TRY_ASSIGN(int64_t rows, CountRows(env, bin));
   if (rows != m.table->rows) {
@@ -177,7 +177,7 @@ util::Status RestoreFromArchive(const StepEnv& env) {
     if (to_table) return {};  // loaded by an earlier attempt
     return util::StepError("a table " + target.ToString() + " stands in the way of the restore");
   }
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(auto reader, archive::TableArchiveReader::Open(at.location, *env.context->progress,
                                                                "restore " + s.partition));
   const archive::Manifest& manifest = reader->manifest();

@@ -104,6 +104,7 @@ util::Result<StepEnv> MariaDbBackend::Env(const Step& step, StepContext* context
   env.parent = Qualified(step.Param("table"), database_);
   env.policy = RetryPolicy{WaitSeconds() * 1000, connection_.ddl_attempts, 250};
   env.wait_s = WaitSeconds();
+  env.config = &config_;
   const unsigned long version = conn->ServerVersion();
   env.mariadb = version >= 100000;
   env.detach = env.mariadb && version >= 100700 ? DetachMethod::kConvert : DetachMethod::kExchange;
@@ -174,7 +175,7 @@ std::string MariaDbBackend::Render(const Step& step) const {
 }
 
 util::Status MariaDbBackend::Execute(const Step& step, StepContext& context) {
-  if (step.action == core::action::kCheckArchive) return CheckArchiveWritable(step);
+  if (step.action == core::action::kCheckArchive) return CheckArchiveWritable(step, config_);
   TM_TRY_ASSIGN(StepEnv env, Env(step, &context));
   util::Status status;
   if (step.action == core::action::kCreatePartition) {

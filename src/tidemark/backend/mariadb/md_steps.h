@@ -49,6 +49,7 @@ struct StepEnv {
   int wait_s = 2;       // WAIT n of each ALTER
   bool mariadb = true;  // MariaDB (WAIT n); false for MySQL
   DetachMethod detach = DetachMethod::kConvert;
+  const config::Config* config = nullptr;  // finds the credentials of S3 archives
 };
 
 // "ALTER TABLE `db`.`t` WAIT n " (MariaDB) or "ALTER TABLE `db`.`t` " (MySQL).

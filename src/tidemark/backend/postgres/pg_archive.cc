@@ -35,7 +35,7 @@ std::string ColumnNames(const std::vector<archive::TableColumn>& columns) {
 util::Status CopyToArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(auto existing, archive::ReadTableManifest(at.location));
   TM_TRY_ASSIGN(Relation r, LookUp(*env.conn, kRecycleSchema, bin));
   if (existing && !r.exists) return {};  // archived, and the bin entry already purged
@@ -90,7 +90,7 @@ util::Status CopyToArchive(const StepEnv& env) {
 util::Status VerifyArchive(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(archive::Manifest manifest,
                 archive::VerifyTableArchive(at.location, *env.context->progress));
   if (!manifest.table) {
@@ -106,7 +106,7 @@ util::Status VerifyArchive(const StepEnv& env) {
 util::Status CheckArchiveBeforeDrop(const StepEnv& env) {
   const core::Step& s = *env.step;
   const std::string bin = s.Param("bin");
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   TM_TRY_ASSIGN(archive::Manifest m, ArchiveBeforeDrop(at, s, bin));
   TM_TRY_ASSIGN(int64_t rows, CountRows(env, kRecycleSchema, bin));
   if (rows != m.table->rows) {
@@ -127,7 +127,7 @@ util::Status RestoreFromArchive(const StepEnv& env) {
                         there.parent_name == env.parent.name;
   if (attached) return {};
   const std::string qualified = sql::QuoteQualified(target.schema, target.name);
-  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s));
+  TM_TRY_ASSIGN(ArchiveAt at, OpenStepArchive(s, env.config));
   if (there.exists && there.comment != kRestoringComment) {
     if (to_table && there.parent_name.empty()) return {};  // loaded by an earlier attempt
     return util::StepError("a table " + target.ToString() +

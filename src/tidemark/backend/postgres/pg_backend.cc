@@ -310,7 +310,7 @@ std::string PostgresBackend::Render(const Step& step) const {
 }
 
 util::Status PostgresBackend::Execute(const Step& step, StepContext& context) {
-  if (step.action == core::action::kCheckArchive) return CheckArchiveWritable(step);
+  if (step.action == core::action::kCheckArchive) return CheckArchiveWritable(step, config_);
   TM_TRY_ASSIGN(sql::PqConnection * conn, Connect());
   StepEnv env;
   env.conn = conn;
@@ -318,6 +318,7 @@ util::Status PostgresBackend::Execute(const Step& step, StepContext& context) {
   env.context = &context;
   env.parent = Qualified(step.Param("table"));
   env.policy = Policy();
+  env.config = &config_;
   if (!step.Param("timezone").empty()) {
     TM_TRY_ASSIGN(env.zone, util::TimeZone::Load(step.Param("timezone")));
   }

@@ -34,6 +34,7 @@ struct StepEnv {
   core::TableName parent;  // the partitioned table, schema filled in
   util::TimeZone zone = util::TimeZone::Utc();
   DdlPolicy policy;
+  const config::Config* config = nullptr;  // finds the credentials of S3 archives
 };
 
 // Runs `sql` (one or more statements) with the policy's retries on lock timeouts and
