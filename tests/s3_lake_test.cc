@@ -210,5 +210,51 @@ TEST_F(S3LakeTest, ValidateReachesAnS3LakeThroughItsConnection) {
   EXPECT_THAT(validate.out, HasSubstr("every connection answers"));
 }
 
+// A Delta table written by Spark, on S3: read through its log and planned. Commits
+// need put-if-absent; s3rver ignores If-None-Match, so the expiry is refused with
+// nothing changed rather than risking a commit over another writer's.
+TEST_F(S3LakeTest, ADeltaTableOnS3IsPlannedAndNotCommittedWithoutConditionalWrites) {
+  const std::string golden = std::string(TIDEMARK_SOURCE_DIR) +
+                             "/../shared/testdata/delta-golden/kernel-timestamp-partition-col-ISO8601";
+  auto table = prefix_.Open(prefix_.Settings("lake/ts"));
+  ASSERT_TRUE(table);
+  size_t uploaded = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(golden)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string key = fs::relative(entry.path(), golden).string();
+    const std::string data = ReadFile(entry.path().string());
+    auto writer = table->OpenWrite(key);
+    ASSERT_TRUE(writer && (*writer)->Write(data.data(), data.size()) && (*writer)->Commit(0));
+    ++uploaded;
+  }
+  ASSERT_GT(uploaded, 3u);
+  std::string config = Config(S3Connection("lake", prefix_.url() + "/lake"),
+                              S3Connection("cold", prefix_.url() + "/archive"), 7);
+  config = config.substr(0, config.find("datasets:")) +
+           "datasets:\n"
+           "  ts:\n"
+           "    storage: { connection: lake, path: ts, layout: delta }\n"
+           "    partition_by: ts\n"
+           "    interval: 1 hour\n"
+           "    retention: 30 days\n"
+           "    on_expire: archive\n"
+           "    archive_to: cold\n";
+  WriteFile(ws_.config(), config);
+  CommandResult plan = ws_.Tidemark({"plan", "--now", "2024-03-01"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("hide 2 partitions"));
+  auto log_before = table->List("_delta_log");
+  ASSERT_TRUE(log_before);
+  CommandResult apply = ws_.Tidemark({"apply", "--now", "2024-03-01"});
+  EXPECT_NE(apply.exit_code, 0);
+  EXPECT_THAT(apply.out + apply.err, HasSubstr("If-None-Match"));
+  auto log_after = table->List("_delta_log");
+  ASSERT_TRUE(log_after);
+  EXPECT_EQ(log_after->size(), log_before->size()) << "no commit was written";
+  auto bin = table->List("_tidemark");
+  ASSERT_TRUE(bin);
+  EXPECT_THAT(*bin, IsEmpty()) << "no removal record is left behind";
+}
+
 }  // namespace
 }  // namespace tidemark::testing

@@ -323,7 +323,7 @@ util::Status HideDeltaPartition(store::ObjectStore& table, const Step& step,
                                 const std::string& run_id) {
   const std::string bin = step.Param("bin");
   const std::string app_id = AppId(run_id, step);
-  return CommitOnce(
+  util::Status committed = CommitOnce(
       table, app_id,
       [&](const delta::Snapshot& snapshot) -> util::Result<std::optional<delta::CommitToWrite>> {
         TM_TRY(delta::CanWrite(snapshot, delta::WriteKind::kRemoveAndRestore));
@@ -362,6 +362,11 @@ util::Status HideDeltaPartition(store::ObjectStore& table, const Step& step,
         util::Failpoint("delta.recorded");
         return std::optional<delta::CommitToWrite>(std::move(commit));
       });
+  // A refusal (the table or the store cannot take the commit) wrote nothing to the log:
+  // the record of a removal that never happened goes too.
+  if (!committed && committed.error().category() == util::ErrorCategory::kConfig)
+    (void)table.Delete(RecordKey(bin));
+  return committed;
 }
 
 namespace {
