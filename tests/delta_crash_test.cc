@@ -53,8 +53,8 @@ std::string DatasetYaml(int recycle_days) {
          std::to_string(recycle_days) + "\n";
 }
 
-// How many `remove` actions each path got over the whole log.
-std::map<std::string, int> RemoveCounts(const std::string& table) {
+// How many actions of `kind` ("add" or "remove") each path got over the whole log.
+std::map<std::string, int> ActionCounts(const std::string& table, const char* kind) {
   std::map<std::string, int> counts;
   for (int version = 0; version < DeltaCommits(table); ++version) {
     char name[40];
@@ -63,11 +63,15 @@ std::map<std::string, int> RemoveCounts(const std::string& table) {
     std::string line;
     while (std::getline(in, line)) {
       auto action = nlohmann::json::parse(line);
-      if (action.contains("remove"))
-        ++counts[util::PercentDecode(action["remove"]["path"].get<std::string>())];
+      if (action.contains(kind))
+        ++counts[util::PercentDecode(action[kind]["path"].get<std::string>())];
     }
   }
   return counts;
+}
+
+std::map<std::string, int> RemoveCounts(const std::string& table) {
+  return ActionCounts(table, "remove");
 }
 
 class DeltaCrash : public ::testing::TestWithParam<Scenario> {
@@ -202,6 +206,73 @@ std::vector<Scenario> Scenarios() {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBoundary, DeltaCrash, ::testing::ValuesIn(Scenarios()), Name);
+
+// Restores of a removed partition, crashing at each point and run again: the
+// partition's files are committed back exactly once, with their bytes, and the
+// removal record is gone.
+struct RestoreScenario {
+  std::string failpoint;
+  std::string from;  // "bin" (recycle_days 7) or "archive" (recycle_days 0: purged)
+};
+
+class DeltaRestoreCrash : public ::testing::TestWithParam<RestoreScenario> {};
+
+TEST_P(DeltaRestoreCrash, RestoreAfterTheCrashCommitsThePartitionOnce) {
+  const bool from_bin = GetParam().from == "bin";
+  Workspace ws;
+  ws.Configure(DatasetYaml(from_bin ? 7 : 0));
+  const std::string table = ws.lake() + "/events";
+  const std::vector<std::string> files = MakeDeltaTable(table, DeltaTableSpec{});
+  const auto originals = HashTree(table);
+  ASSERT_EQ(ws.Tidemark({"apply", "--now", kNow}).exit_code, 0);
+  const std::vector<std::string> args = {"restore", "--dataset", "events", "--partition",
+                                         "event_date=2024-01-01", "--from", GetParam().from};
+  CommandResult crashed = ws.Tidemark(args, {{"TIDEMARK_FAILPOINT", GetParam().failpoint}});
+  ASSERT_EQ(crashed.exit_code, kFailpointExit) << crashed.out << crashed.err;
+  CommandResult resumed = ws.Tidemark(args);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+
+  const std::set<std::string> live = LiveDeltaFiles(table);
+  const auto adds = ActionCounts(table, "add");
+  const auto now = HashTree(table);
+  for (const std::string& file : files) {
+    const bool restored = file.rfind("event_date=2024-01-01/", 0) == 0;
+    const bool removed = file.rfind("event_date=2024-01-02/", 0) == 0;
+    EXPECT_EQ(live.count(file) > 0, !removed) << file;
+    EXPECT_EQ(adds.at(file), restored ? 2 : 1) << file << " added " << adds.at(file) << " times";
+    if (!removed) {
+      ASSERT_TRUE(now.count(file)) << file;
+      EXPECT_EQ(now.at(file), originals.at(file)) << file;
+    }
+  }
+  for (const auto& [path, sha] : now) {
+    EXPECT_EQ(path.find("event_date=2024-01-01/removed.json"), std::string::npos)
+        << "the removal record is gone: " << path;
+    EXPECT_EQ(path.find(".tidemark-tmp"), std::string::npos) << "temporary left: " << path;
+  }
+  auto store = store::NewLocalStore(table);
+  EXPECT_TRUE(delta::ReadSnapshot(*store, "")) << "the log replays";
+}
+
+std::string RestoreName(const ::testing::TestParamInfo<RestoreScenario>& info) {
+  std::string name = info.param.from + "_" + info.param.failpoint;
+  for (char& c : name) {
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryPoint, DeltaRestoreCrash,
+    ::testing::Values(RestoreScenario{"step.before:1", "bin"},
+                      RestoreScenario{"delta.restored:1", "bin"},
+                      RestoreScenario{"step.executed:1", "bin"},
+                      RestoreScenario{"step.before:1", "archive"},
+                      RestoreScenario{"restore.mid_file:1", "archive"},
+                      RestoreScenario{"restore.mid_file:3", "archive"},
+                      RestoreScenario{"delta.restored:1", "archive"},
+                      RestoreScenario{"step.executed:1", "archive"}),
+    RestoreName);
 
 TEST(DeltaCrashPlan, HasTheStepsTheScenariosCount) {
   Workspace ws;
