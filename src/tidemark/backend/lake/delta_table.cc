@@ -68,22 +68,11 @@ std::string RecordJson(const Record& record) {
   return json.dump(1) + "\n";
 }
 
-util::Result<std::string> ReadAll(store::ObjectStore& store, const std::string& key) {
-  TM_TRY_ASSIGN(auto reader, store.OpenRead(key));
-  std::string text;
-  char block[65536];
-  while (true) {
-    TM_TRY_ASSIGN(size_t n, reader->Read(block, sizeof block));
-    if (n == 0) return text;
-    text.append(block, n);
-  }
-}
-
 util::Result<std::optional<Record>> ReadRecord(store::ObjectStore& store, const std::string& bin) {
   const std::string key = RecordKey(bin);
   TM_TRY_ASSIGN(auto info, store.Stat(key));
   if (!info) return std::optional<Record>();
-  TM_TRY_ASSIGN(std::string text, ReadAll(store, key));
+  TM_TRY_ASSIGN(std::string text, archive::ReadText({&store, ""}, key));
   const std::string what = store.url() + "/" + key;
   Json json = Json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object() || json.value("format", "") != kRecordFormat ||
@@ -238,13 +227,6 @@ std::optional<int64_t> ParseInterval(std::string text) {
   return total;
 }
 
-std::optional<util::Instant> StampTime(const std::string& stamp) {
-  if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
-  return util::ParseInstant(stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" +
-                            stamp.substr(6, 2) + "T" + stamp.substr(9, 2) + ":" +
-                            stamp.substr(11, 2) + ":" + stamp.substr(13, 2) + "Z");
-}
-
 }  // namespace
 
 util::Status ObserveDeltaTable(store::ObjectStore& store, const HiveKeys& keys,
@@ -294,7 +276,7 @@ util::Status ObserveDeltaTable(store::ObjectStore& store, const HiveKeys& keys,
     const std::string rest = entry.substr(std::string(kRecycleDir).size() + 1);
     const size_t slash = rest.find('/');
     if (slash == std::string::npos) continue;
-    auto removed_at = StampTime(rest.substr(0, slash));
+    auto removed_at = ParseBinStamp(rest.substr(0, slash));
     TM_TRY_ASSIGN(auto record, ReadRecord(store, entry));
     if (!removed_at || !record) {
       observed.notes.push_back("recycle bin entry " + entry + " has no readable time; left alone");

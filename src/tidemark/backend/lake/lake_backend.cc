@@ -16,15 +16,6 @@ namespace {
 using archive::TreeLocation;
 using core::Step;
 
-// Parses the removal stamp of a bin entry; nullopt when it is not one of ours.
-std::optional<util::Instant> ParseStamp(const std::string& stamp) {
-  if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
-  std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) +
-                     "T" + stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" +
-                     stamp.substr(13, 2) + "Z";
-  return util::ParseInstant(text);
-}
-
 // Files of one partition directory or bin entry, gathered while listing.
 struct Group {
   int64_t bytes = 0;
@@ -180,7 +171,7 @@ util::Result<core::ObservedStorage> LakeBackend::Observe(const config::Dataset& 
     entry.files = group.files;
     std::string problem;
     entry.range = ReadPartitionTime(parts.partition, keys, zone, &problem);
-    auto stamp = ParseStamp(parts.stamp);
+    auto stamp = ParseBinStamp(parts.stamp);
     if (!stamp) {
       observed.notes.push_back("recycle bin entry " + entry.entry +
                                " has no readable time; left alone");
@@ -503,6 +494,14 @@ util::Status LakeBackend::Holds(const Step& step) {
 util::Result<std::unique_ptr<Backend>> OpenLakeBackend(const config::Config& config,
                                                        const config::Connection& connection) {
   return std::unique_ptr<Backend>(new LakeBackend(config, connection));
+}
+
+std::optional<util::Instant> ParseBinStamp(const std::string& stamp) {
+  if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
+  std::string text = stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) +
+                     "T" + stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" +
+                     stamp.substr(13, 2) + "Z";
+  return util::ParseInstant(text);
 }
 
 std::string BinKey(const std::string& partition, util::Instant removed_at, bool detached) {

@@ -12,6 +12,7 @@
 #define TIDEMARK_BACKEND_LAKE_LAKE_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tidemark/backend/backend.h"
@@ -27,6 +28,10 @@ util::Result<std::unique_ptr<Backend>> OpenLakeBackend(const config::Config& con
 
 // The bin key of a partition removed at `removed_at`: "_tidemark/recycle/20240410T100000Z/dt=…".
 std::string BinKey(const std::string& partition, util::Instant removed_at, bool detached);
+
+// The removal time of a bin entry's stamp directory ("20240410T100000Z"); nullopt when
+// it is not one of ours.
+std::optional<util::Instant> ParseBinStamp(const std::string& stamp);
 
 }  // namespace tidemark::backend::lake
 
