@@ -10,11 +10,6 @@
 // Retries are made fast: the store in the process gets a base delay of 1 ms, the binary
 // TIDEMARK_S3_RETRY_BASE_MS=1. A missing S3 server fails these tests; none is skipped.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +22,12 @@
 #include "tests/support/fault_proxy.h"
 #include "tests/support/s3_env.h"
 #include "tests/support/tidemark_env.h"
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "tidemark/archive/tree_copy.h"
 #include "tidemark/store/curl_http.h"
@@ -127,7 +126,9 @@ class S3FaultStoreTest : public ::testing::Test {
   }
 
   // "prefix/key" as it appears in request targets.
-  std::string Target(const std::string& key) const { return InTarget(prefix_.prefix() + "/" + key); }
+  std::string Target(const std::string& key) const {
+    return InTarget(prefix_.prefix() + "/" + key);
+  }
   // "s3://bucket/prefix/key" as messages name it.
   std::string Named(const std::string& key) const { return prefix_.url() + "/" + key; }
 
@@ -159,8 +160,7 @@ void PrintTo(const Operation& operation, std::ostream* out) { *out << operation.
 void PrintTo(const Injected& injected, std::ostream* out) { *out << injected.name; }
 
 const Operation kOperations[] = {
-    {"Put", "PUT", "put/object", "",
-     [](store::ObjectStore&) {},
+    {"Put", "PUT", "put/object", "", [](store::ObjectStore&) {},
      [](store::ObjectStore& s) { return Put(s, "put/object", "written"); },
      [](store::ObjectStore& d) { EXPECT_EQ(Get(d, "put/object").value_or("?"), "written"); }},
     {"Get", "GET", "get/object", "",
@@ -201,9 +201,8 @@ const Injected kInjected[] = {
     {"InternalError", 500, &kInternalError, "500 InternalError"},
 };
 
-class S3FaultOperationTest
-    : public S3FaultStoreTest,
-      public ::testing::WithParamInterface<std::tuple<Operation, Injected>> {
+class S3FaultOperationTest : public S3FaultStoreTest,
+                             public ::testing::WithParamInterface<std::tuple<Operation, Injected>> {
  protected:
   const Operation& operation() const { return std::get<0>(GetParam()); }
   const Injected& injected() const { return std::get<1>(GetParam()); }
@@ -211,9 +210,7 @@ class S3FaultOperationTest
     const std::string query = operation().query;
     return {operation().method, query.empty() ? Target(operation().key) : query};
   }
-  void Inject(int times) {
-    proxy_->Respond(Match(), times, injected().status, *injected().body);
-  }
+  void Inject(int times) { proxy_->Respond(Match(), times, injected().status, *injected().body); }
 };
 
 TEST_P(S3FaultOperationTest, SucceedsWhenTheFaultsStopBeforeTheLastAttempt) {
@@ -245,12 +242,13 @@ TEST_P(S3FaultOperationTest, FailsNamingTheRequestTheKeyAndTheAttemptsWhenTheyDo
   EXPECT_EQ(proxy_->Count(Match().method, Match().path_contains), kAttempts);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryOperation, S3FaultOperationTest,
-    ::testing::Combine(::testing::ValuesIn(kOperations), ::testing::ValuesIn(kInjected)),
-    [](const auto& info) {
-      return std::string(std::get<0>(info.param).name) + std::get<1>(info.param).name;
-    });
+INSTANTIATE_TEST_SUITE_P(EveryOperation, S3FaultOperationTest,
+                         ::testing::Combine(::testing::ValuesIn(kOperations),
+                                            ::testing::ValuesIn(kInjected)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param).name) +
+                                  std::get<1>(info.param).name;
+                         });
 
 TEST_F(S3FaultStoreTest, AForbiddenAnswerIsNotRetried) {
   proxy_->Respond({"PUT", Target("denied")}, kEveryRequest, 403, kAccessDenied);
@@ -296,7 +294,8 @@ TEST_F(S3FaultStoreTest, AnUploadCutEveryTimeFailsAndLeavesNoObject) {
   ASSERT_TRUE(writer);
   auto written = (*writer)->Write(data.data(), data.size());
   ASSERT_FALSE(written);
-  EXPECT_THAT(written.error().message(), AllOf(HasSubstr("S3 PUT " + Named("cut.bin")), HasSubstr(kGaveUp)));
+  EXPECT_THAT(written.error().message(),
+              AllOf(HasSubstr("S3 PUT " + Named("cut.bin")), HasSubstr(kGaveUp)));
   EXPECT_FALSE((*writer)->Commit(1706500000000000000));
   writer->reset();
   EXPECT_EQ(proxy_->Count("PUT", "partNumber=2"), kAttempts);
@@ -370,7 +369,8 @@ TEST_F(S3FaultStoreTest, ADelayedAnswerIsWaitedFor) {
 // would then reach the second's server.
 class OwnServerLock {
  public:
-  OwnServerLock() : fd_(open("/tmp/tidemark-test-own-s3rver.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0666)) {
+  OwnServerLock()
+      : fd_(open("/tmp/tidemark-test-own-s3rver.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0666)) {
     if (fd_ >= 0) (void)flock(fd_, LOCK_EX);
   }
   ~OwnServerLock() {
@@ -398,8 +398,8 @@ class OwnS3Server {
         endpoint_ = line.substr(line.find('=') + 1);
       }
     }
-    EXPECT_FALSE(endpoint_.empty()) << "scripts/s3-server start failed (exit "
-                                    << started.exit_code << "): " << started.err;
+    EXPECT_FALSE(endpoint_.empty())
+        << "scripts/s3-server start failed (exit " << started.exit_code << "): " << started.err;
     return !endpoint_.empty();
   }
 
@@ -517,7 +517,8 @@ TEST(S3ServerStopped, MidListingTheListFailsWithinTheTimeoutsAndLosesNothing) {
   auto direct = server.Open("many");
   ASSERT_NE(direct, nullptr);
   std::vector<std::string> expected;
-  for (int i = 0; i < 150; ++i) expected.push_back("dt=2024-01-01/part-" + std::to_string(10000 + i));
+  for (int i = 0; i < 150; ++i)
+    expected.push_back("dt=2024-01-01/part-" + std::to_string(10000 + i));
   std::vector<std::thread> writers;
   for (int t = 0; t < 8; ++t) {
     writers.emplace_back([&, t] {
@@ -541,7 +542,8 @@ TEST(S3ServerStopped, MidListingTheListFailsWithinTheTimeoutsAndLosesNothing) {
     listed = (*store)->List("");
     ended_at = Clock::now();
   });
-  const bool held = proxy->WaitForRequests({"GET", "continuation-token"}, 1, std::chrono::seconds(30));
+  const bool held =
+      proxy->WaitForRequests({"GET", "continuation-token"}, 1, std::chrono::seconds(30));
   const auto killed_at = Clock::now();
   server.Kill();
   proxy->ReleaseDelayed();
@@ -564,32 +566,6 @@ TEST(S3ServerStopped, MidListingTheListFailsWithinTheTimeoutsAndLosesNothing) {
 constexpr char kNow[] = "2024-02-02T00:00:00Z";
 constexpr char kArchivePartitions[] = "events/main/main";
 const std::vector<std::string> kExpired = {"dt=2024-01-01", "dt=2024-01-02"};
-
-std::string S3Connection(const std::string& name, const std::string& url,
-                         const std::string& endpoint) {
-  return "  " + name + ": { url: \"" + url + "\", endpoint: \"" + endpoint +
-         "\", region: us-east-1, addressing: path, access_key_env: " + kTestS3AccessKeyEnv +
-         ", secret_key_env: " + kTestS3SecretKeyEnv + " }\n";
-}
-
-std::string FlowConfig(const std::string& lake_connection, const std::string& cold_connection) {
-  return "state: sqlite:.tidemark/state.db\n"
-         "runs_dir: .tidemark/runs\n"
-         "timezone: UTC\n"
-         "connections:\n" +
-         lake_connection + cold_connection +
-         "archives:\n"
-         "  cold: { connection: cold, path: \"{dataset}/{lifecycle}/{storage}/{partition}/\" }\n"
-         "datasets:\n"
-         "  events:\n"
-         "    storage: { connection: lake, path: events, layout: hive }\n"
-         "    partition_by: dt\n"
-         "    interval: 1 day\n"
-         "    retention: 30 days\n"
-         "    on_expire: archive\n"
-         "    archive_to: cold\n"
-         "    recycle_days: 0\n";
-}
 
 // Files by path below the dataset ("dt=2024-01-01/part-0.csv") → sha256.
 using Files = std::map<std::string, std::string>;
@@ -726,12 +702,14 @@ const FlowFault kFlowFaults[] = {
      "gave up after", 3},
     {"AccessDeniedOnUpload", "copy_to_archive",
      [](FaultProxy& p, const std::string& at) {
-       p.Respond({"PUT", InTarget(at + "/" + kFirst + "/part-")}, kEveryRequest, 403, kAccessDenied);
+       p.Respond({"PUT", InTarget(at + "/" + kFirst + "/part-")}, kEveryRequest, 403,
+                 kAccessDenied);
      },
      "403 AccessDenied", 2},
     {"InternalErrorReadingBack", "verify_archive",
      [](FaultProxy& p, const std::string& at) {
-       p.Respond({"GET", InTarget(at + "/" + kFirst + "/part-")}, kEveryRequest, 500, kInternalError);
+       p.Respond({"GET", InTarget(at + "/" + kFirst + "/part-")}, kEveryRequest, 500,
+                 kInternalError);
      },
      "500 InternalError", 1},
     {"ReadsCutMidBody", "verify_archive",
@@ -750,9 +728,10 @@ class S3FaultLocalLakeTest : public S3FaultFlowTest,
     ASSERT_NE(archive_, nullptr);
     proxy_ = StartProxy(TestS3Server().endpoint);
     ASSERT_NE(proxy_, nullptr);
-    WriteFile(ws_.config(), FlowConfig("  lake: { url: \"file:lake\" }\n",
-                                       S3Connection("cold", prefix_.url() + "/archive",
-                                                    proxy_->endpoint())));
+    WriteFile(ws_.config(),
+              HiveArchiveConfig(
+                  "  lake: { url: \"file:lake\" }\n",
+                  S3ConnectionYaml("cold", prefix_.url() + "/archive", proxy_->endpoint()), 0));
     ws_.MakeDailyPartitions("events", "2024-01-01", 5, 3);
     sources_ = HashTree(ws_.lake() + "/events");
   }
@@ -797,8 +776,9 @@ TEST_F(S3FaultFlowTest, TheArchiveServerStoppedMidCopyFailsTheRunAndARestartLets
   auto proxy = StartProxy(server.endpoint());
   ASSERT_NE(proxy, nullptr);
   WriteFile(ws_.config(),
-            FlowConfig("  lake: { url: \"file:lake\" }\n",
-                       S3Connection("cold", "s3://tidemark-test/archive", proxy->endpoint())));
+            HiveArchiveConfig(
+                "  lake: { url: \"file:lake\" }\n",
+                S3ConnectionYaml("cold", "s3://tidemark-test/archive", proxy->endpoint()), 0));
   ws_.MakeDailyPartitions("events", "2024-01-01", 5, 3);
   const Files sources = HashTree(ws_.lake() + "/events");
   const auto env = Env("S3RVER", "S3RVER");
@@ -862,8 +842,9 @@ class S3FaultS3LakeTest : public S3FaultFlowTest {
     proxy_ = StartProxy(TestS3Server().endpoint);
     ASSERT_NE(proxy_, nullptr);
     WriteFile(ws_.config(),
-              FlowConfig(S3Connection("lake", prefix_.url() + "/lake", proxy_->endpoint()),
-                         S3Connection("cold", prefix_.url() + "/archive", proxy_->endpoint())));
+              HiveArchiveConfig(
+                  S3ConnectionYaml("lake", prefix_.url() + "/lake", proxy_->endpoint()),
+                  S3ConnectionYaml("cold", prefix_.url() + "/archive", proxy_->endpoint()), 0));
     ws_.MakeDailyPartitions("events", "2024-01-01", 5, 3);
     for (const auto& [path, sha] : HashTree(ws_.lake() + "/events")) {
       ASSERT_TRUE(Put(*lake_, path, ReadFile(ws_.lake() + "/events/" + path)));
@@ -936,9 +917,11 @@ TEST_F(S3FaultS3LakeTest, ErrorsWritingTheArchiveFailTheRunAndDeleteNoUnverified
   EXPECT_THAT(Keys(*lake_, "_tidemark"), IsEmpty()) << "the bin was purged";
 }
 
-TEST_F(S3FaultS3LakeTest, ConnectionsCutReadingTheArchiveBackFailTheRunAndDeleteNoUnverifiedSource) {
-  proxy_->CutResponse({"GET", InTarget(prefix_.prefix() + "/archive/events/main/main/" + kFirst + "/part-")},
-                      kEveryRequest, 10);
+TEST_F(S3FaultS3LakeTest,
+       ConnectionsCutReadingTheArchiveBackFailTheRunAndDeleteNoUnverifiedSource) {
+  proxy_->CutResponse(
+      {"GET", InTarget(prefix_.prefix() + "/archive/events/main/main/" + kFirst + "/part-")},
+      kEveryRequest, 10);
   CommandResult failed = Apply(Env());
   EXPECT_EQ(failed.exit_code, 3) << failed.out << failed.err;
   EXPECT_THAT(failed.out, AllOf(HasSubstr("FAILED main/main/" + kFirst + "/verify_archive"),
@@ -971,8 +954,9 @@ TEST_F(S3FaultFlowTest, TheServerOfAnS3LakeStoppedMidVerifyFailsTheRunAndARestar
   auto proxy = StartProxy(server.endpoint());
   ASSERT_NE(proxy, nullptr);
   WriteFile(ws_.config(),
-            FlowConfig(S3Connection("lake", "s3://tidemark-test/lake", proxy->endpoint()),
-                       S3Connection("cold", "s3://tidemark-test/archive", proxy->endpoint())));
+            HiveArchiveConfig(
+                S3ConnectionYaml("lake", "s3://tidemark-test/lake", proxy->endpoint()),
+                S3ConnectionYaml("cold", "s3://tidemark-test/archive", proxy->endpoint()), 0));
   const auto env = Env("S3RVER", "S3RVER");
 
   // Hold a read of the archive (only verify reads it back); the server dies meanwhile.
@@ -994,7 +978,8 @@ TEST_F(S3FaultFlowTest, TheServerOfAnS3LakeStoppedMidVerifyFailsTheRunAndARestar
   ASSERT_TRUE(lake && archive);
   auto lake_now = [&] {
     Files files;
-    for (const std::string& key : Keys(*lake)) files[key] = util::Sha256Hex(Get(*lake, key).value_or(""));
+    for (const std::string& key : Keys(*lake))
+      files[key] = util::Sha256Hex(Get(*lake, key).value_or(""));
     return files;
   };
   ExpectNothingLostUnlessVerified(sources, lake_now(), *archive, "after the server stopped");

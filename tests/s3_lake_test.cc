@@ -27,34 +27,6 @@ constexpr char kNow[] = "2024-02-02T00:00:00Z";
 // Files by path below the dataset ("dt=2024-01-01/part-0.csv") → sha256.
 using Files = std::map<std::string, std::string>;
 
-std::string S3Connection(const std::string& name, const std::string& url) {
-  const S3Server& server = TestS3Server();
-  return "  " + name + ": { url: \"" + url + "\", endpoint: \"" + server.endpoint +
-         "\", region: us-east-1, addressing: path, access_key_env: " + kTestS3AccessKeyEnv +
-         ", secret_key_env: " + kTestS3SecretKeyEnv + " }\n";
-}
-
-std::string Config(const std::string& lake_connection, const std::string& cold_connection,
-                   int recycle_days) {
-  return "state: sqlite:.tidemark/state.db\n"
-         "runs_dir: .tidemark/runs\n"
-         "timezone: UTC\n"
-         "connections:\n" +
-         lake_connection + cold_connection +
-         "archives:\n"
-         "  cold: { connection: cold, path: \"{dataset}/{lifecycle}/{storage}/{partition}/\" }\n"
-         "datasets:\n"
-         "  events:\n"
-         "    storage: { connection: lake, path: events, layout: hive }\n"
-         "    partition_by: dt\n"
-         "    interval: 1 day\n"
-         "    retention: 30 days\n"
-         "    on_expire: archive\n"
-         "    archive_to: cold\n"
-         "    recycle_days: " +
-         std::to_string(recycle_days) + "\n";
-}
-
 class S3LakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -72,8 +44,9 @@ class S3LakeTest : public ::testing::Test {
       ASSERT_TRUE(Put(path, ReadFile(ws_.lake() + "/events/" + path)));
     }
     fs::remove_all(ws_.lake());
-    WriteFile(ws_.config(), Config(S3Connection("lake", prefix_.url() + "/lake"),
-                                   S3Connection("cold", prefix_.url() + "/archive"), recycle_days));
+    WriteFile(ws_.config(), HiveArchiveConfig(S3ConnectionYaml("lake", prefix_.url() + "/lake"),
+                                              S3ConnectionYaml("cold", prefix_.url() + "/archive"),
+                                              recycle_days));
   }
 
   bool Put(const std::string& key, const std::string& data) {
@@ -84,7 +57,8 @@ class S3LakeTest : public ::testing::Test {
 
   static std::string Get(store::ObjectStore& store, const std::string& key) {
     std::string text;
-    EXPECT_TRUE(archive::ReadText({&store, ""}, key).map([&](std::string t) { text = std::move(t); }));
+    EXPECT_TRUE(
+        archive::ReadText({&store, ""}, key).map([&](std::string t) { text = std::move(t); }));
     return text;
   }
 
@@ -163,9 +137,9 @@ TEST_F(S3LakeTest, AMoveIntoTheBinInterruptedByACrashIsFinishedByTheNextApply) {
   UseS3Lake(0);
   for (const char* failpoint : {"move.copied:1", "move.deleted:2"}) {
     SCOPED_TRACE(failpoint);
-    CommandResult crashed = ws_.Tidemark({"apply", "--now", kNow, "--force-run"},
-                                         {{"TIDEMARK_S3_RETRY_BASE_MS", "1"},
-                                          {"TIDEMARK_FAILPOINT", failpoint}});
+    CommandResult crashed =
+        ws_.Tidemark({"apply", "--now", kNow, "--force-run"},
+                     {{"TIDEMARK_S3_RETRY_BASE_MS", "1"}, {"TIDEMARK_FAILPOINT", failpoint}});
     ASSERT_EQ(crashed.exit_code, 86) << crashed.out << crashed.err;
     // Nothing is lost at the crash: each file is in place or in the bin, same bytes.
     const Files now = LakeNow();
@@ -209,7 +183,7 @@ TEST_F(S3LakeTest, ThePartitionsOfAnS3LakeWaitInItsBinAndComeBackFromIt) {
   Files expected;
   for (const auto& [path, sha] : sources_) {
     expected[path.starts_with("dt=2024-01-01") || path.starts_with("dt=2024-01-02") ? bin + path
-                                                                                     : path] = sha;
+                                                                                    : path] = sha;
   }
   EXPECT_EQ(LakeNow(), expected) << "moved into the bin by copy, check and delete";
   CommandResult restore =
@@ -218,13 +192,13 @@ TEST_F(S3LakeTest, ThePartitionsOfAnS3LakeWaitInItsBinAndComeBackFromIt) {
   const Files now = LakeNow();
   EXPECT_EQ(Partition(now, "dt=2024-01-02"), Partition(sources_, "dt=2024-01-02"));
   EXPECT_THAT(Partition(now, bin + "dt=2024-01-02"), IsEmpty());
-  EXPECT_EQ(Archived("dt=2024-01-02"), Partition(sources_, "dt=2024-01-02"))
-      << "the archive stays";
+  EXPECT_EQ(Archived("dt=2024-01-02"), Partition(sources_, "dt=2024-01-02")) << "the archive stays";
 }
 
 TEST_F(S3LakeTest, ALocalLakeArchivesToS3AndRestoresFromItElsewhere) {
-  WriteFile(ws_.config(), Config("  lake: { url: \"file:lake\" }\n",
-                                 S3Connection("cold", prefix_.url() + "/archive"), 0));
+  WriteFile(ws_.config(),
+            HiveArchiveConfig("  lake: { url: \"file:lake\" }\n",
+                              S3ConnectionYaml("cold", prefix_.url() + "/archive"), 0));
   ASSERT_EQ(Tidemark({"apply", "--now", kNow}).exit_code, 0);
   EXPECT_EQ(Archived("dt=2024-01-01"), Partition(sources_, "dt=2024-01-01"));
   EXPECT_FALSE(Exists(ws_.lake() + "/events/dt=2024-01-01"));
@@ -246,8 +220,9 @@ TEST_F(S3LakeTest, ValidateReachesAnS3LakeThroughItsConnection) {
 // need put-if-absent; s3rver ignores If-None-Match, so the expiry is refused with
 // nothing changed rather than risking a commit over another writer's.
 TEST_F(S3LakeTest, ADeltaTableOnS3IsPlannedAndNotCommittedWithoutConditionalWrites) {
-  const std::string golden = std::string(TIDEMARK_SOURCE_DIR) +
-                             "/../shared/testdata/delta-golden/kernel-timestamp-partition-col-ISO8601";
+  const std::string golden =
+      std::string(TIDEMARK_SOURCE_DIR) +
+      "/../shared/testdata/delta-golden/kernel-timestamp-partition-col-ISO8601";
   auto table = prefix_.Open(prefix_.Settings("lake/ts"));
   ASSERT_TRUE(table);
   size_t uploaded = 0;
@@ -260,8 +235,8 @@ TEST_F(S3LakeTest, ADeltaTableOnS3IsPlannedAndNotCommittedWithoutConditionalWrit
     ++uploaded;
   }
   ASSERT_GT(uploaded, 3u);
-  std::string config = Config(S3Connection("lake", prefix_.url() + "/lake"),
-                              S3Connection("cold", prefix_.url() + "/archive"), 7);
+  std::string config = HiveArchiveConfig(S3ConnectionYaml("lake", prefix_.url() + "/lake"),
+                                         S3ConnectionYaml("cold", prefix_.url() + "/archive"), 7);
   config = config.substr(0, config.find("datasets:")) +
            "datasets:\n"
            "  ts:\n"

@@ -56,6 +56,35 @@ std::string S3ConnectionsYaml(const S3Server& server) {
          ", secret_key_env: " + kTestS3SecretKeyEnv + " }\n";
 }
 
+std::string S3ConnectionYaml(const std::string& name, const std::string& url,
+                             const std::string& endpoint) {
+  const std::string at = endpoint.empty() ? TestS3Server().endpoint : endpoint;
+  return "  " + name + ": { url: \"" + url + "\", endpoint: \"" + at +
+         "\", region: us-east-1, addressing: path, access_key_env: " + kTestS3AccessKeyEnv +
+         ", secret_key_env: " + kTestS3SecretKeyEnv + " }\n";
+}
+
+std::string HiveArchiveConfig(const std::string& lake_connection,
+                              const std::string& cold_connection, int recycle_days) {
+  return "state: sqlite:.tidemark/state.db\n"
+         "runs_dir: .tidemark/runs\n"
+         "timezone: UTC\n"
+         "connections:\n" +
+         lake_connection + cold_connection +
+         "archives:\n"
+         "  cold: { connection: cold, path: \"{dataset}/{lifecycle}/{storage}/{partition}/\" }\n"
+         "datasets:\n"
+         "  events:\n"
+         "    storage: { connection: lake, path: events, layout: hive }\n"
+         "    partition_by: dt\n"
+         "    interval: 1 day\n"
+         "    retention: 30 days\n"
+         "    on_expire: archive\n"
+         "    archive_to: cold\n"
+         "    recycle_days: " +
+         std::to_string(recycle_days) + "\n";
+}
+
 S3TestPrefix::S3TestPrefix() : prefix_(NewPrefix()) {
   const S3Server& server = TestS3Server();
   if (!server.available()) return;

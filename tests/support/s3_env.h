@@ -43,6 +43,16 @@ const S3Server& TestS3Server();
 // (endpoint and credentials from the environment).
 std::string S3ConnectionsYaml(const S3Server& server);
 
+// One connection line of a tidemark.yaml for `url` on the test server (or on
+// `endpoint`, a proxy in front of it): path-style, with the test credentials.
+std::string S3ConnectionYaml(const std::string& name, const std::string& url,
+                             const std::string& endpoint = "");
+
+// A whole tidemark.yaml around the two connection lines `lake` and `cold`: dataset
+// `events`, hive, partition_by dt, daily, retention 30 days, archived to `cold`.
+std::string HiveArchiveConfig(const std::string& lake_connection,
+                              const std::string& cold_connection, int recycle_days);
+
 // A prefix of the test bucket that no other test uses ("tm-<pid>-<counter>-<random>"),
 // and everything under it deleted when this object is destroyed. Every failure fails
 // the current test; check ok() first.
