@@ -162,9 +162,9 @@ TEST_F(CliDelta, RestoreToAnotherPlaceIsRefused) {
   EXPECT_NE(elsewhere.err.find("restored into its own table"), std::string::npos) << elsewhere.err;
 }
 
-// Tables written by Spark (../shared/testdata/delta-golden), copied into a workspace.
+// Tables written by Spark (delta-golden/ of the test data), copied into a workspace.
 TEST(CliDeltaGolden, SparkTablesArePlannedAndAnUnreadableProtocolIsRefused) {
-  const std::string golden = std::string(TIDEMARK_SOURCE_DIR) + "/../shared/testdata/delta-golden/";
+  const std::string golden = std::string(TIDEMARK_TESTDATA_DIR) + "/delta-golden/";
   Workspace ws;
   fs::create_directories(ws.lake());
   CopyTree(golden + "kernel-timestamp-partition-col-ISO8601", ws.lake() + "/ts");

@@ -221,8 +221,7 @@ TEST_F(S3LakeTest, ValidateReachesAnS3LakeThroughItsConnection) {
 // nothing changed rather than risking a commit over another writer's.
 TEST_F(S3LakeTest, ADeltaTableOnS3IsPlannedAndNotCommittedWithoutConditionalWrites) {
   const std::string golden =
-      std::string(TIDEMARK_SOURCE_DIR) +
-      "/../shared/testdata/delta-golden/kernel-timestamp-partition-col-ISO8601";
+      std::string(TIDEMARK_TESTDATA_DIR) + "/delta-golden/kernel-timestamp-partition-col-ISO8601";
   auto table = prefix_.Open(prefix_.Settings("lake/ts"));
   ASSERT_TRUE(table);
   size_t uploaded = 0;

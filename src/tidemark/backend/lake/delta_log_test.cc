@@ -17,7 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-const std::string kGolden = TIDEMARK_SOURCE_DIR "/../shared/testdata/delta-golden/";
+const std::string kGolden = TIDEMARK_TESTDATA_DIR "/delta-golden/";
 
 std::string ReadGolden(const std::string& relative) {
   std::ifstream in(kGolden + relative, std::ios::binary);

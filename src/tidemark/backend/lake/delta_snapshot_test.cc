@@ -29,8 +29,7 @@ using ::testing::IsEmpty;
 using Values = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 fs::path GoldenDir() {
-  return fs::weakly_canonical(fs::path(TIDEMARK_SOURCE_DIR) / ".." / "shared" / "testdata" /
-                              "delta-golden");
+  return fs::weakly_canonical(fs::path(TIDEMARK_TESTDATA_DIR) / "delta-golden");
 }
 
 std::unique_ptr<store::ObjectStore> GoldenStore() {

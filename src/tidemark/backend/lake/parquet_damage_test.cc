@@ -20,8 +20,8 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-const std::string kCheckpoint = TIDEMARK_SOURCE_DIR
-    "/../shared/testdata/delta-golden/checkpoint/_delta_log/"
+const std::string kCheckpoint = TIDEMARK_TESTDATA_DIR
+    "/delta-golden/checkpoint/_delta_log/"
     "00000000000000000010.checkpoint.parquet";
 
 std::string Slurp(const std::string& path) {

@@ -26,7 +26,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const std::string kGolden = TIDEMARK_SOURCE_DIR "/../shared/testdata/delta-golden/";
+const std::string kGolden = TIDEMARK_TESTDATA_DIR "/delta-golden/";
 
 std::shared_ptr<const std::string> Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
