@@ -266,6 +266,7 @@ TEST_F(S3FaultStoreTest, AMultipartUploadCutInAPartRetriesThePartAndShowsNothing
   // Parts over 1 MiB: libcurl sends them with Expect: 100-continue.
   store::S3Settings settings = Proxied();
   settings.part_size = 3 << 19;  // 1.5 MiB
+  settings.multipart_threshold = 0;  // multipart from the first full part
   auto store = prefix_.Open(settings);
   const std::string data = Pattern((5 << 20) + 123);
   proxy_->CutRequest({"PUT", "partNumber=2"}, 2, 256 << 10);
@@ -275,26 +276,49 @@ TEST_F(S3FaultStoreTest, AMultipartUploadCutInAPartRetriesThePartAndShowsNothing
     auto written = (*writer)->Write(data.data() + at, std::min<size_t>(1 << 20, data.size() - at));
     ASSERT_TRUE(written) << written.error().message();
   }
-  EXPECT_EQ(proxy_->Count("PUT", "partNumber=2"), 3) << "two cut, the third went through";
   EXPECT_THAT(Keys(*direct_), IsEmpty()) << "nothing under the final key before the commit";
   auto committed = (*writer)->Commit(1706500000000000000);
   ASSERT_TRUE(committed) << committed.error().message();
+  EXPECT_EQ(proxy_->Count("PUT", "partNumber=2"), 3) << "two cut, the third went through";
   EXPECT_EQ(Get(*direct_, "big.bin").value_or("?"), data);
   EXPECT_EQ(proxy_->Count("PUT", "partNumber="), 6) << "four parts, the second cut twice";
+  EXPECT_EQ(proxy_->FaultsLeft(), 0);
+}
+
+TEST_F(S3FaultStoreTest, AStreamedPutCutMidBodyIsSentAgainFromTheStart) {
+  const std::string data = Pattern(3 << 20);
+  const std::string sha = util::Sha256Hex(data);
+  proxy_->CutRequest({"PUT", Target("stream.bin")}, 2, 1 << 20);
+  int restarts = 0;
+  store::ByteSource source = [&](int64_t offset, char* buffer,
+                                 size_t size) -> util::Result<size_t> {
+    if (offset == 0) ++restarts;
+    return data.copy(buffer, size, static_cast<size_t>(offset));
+  };
+  ASSERT_TRUE(store_->StreamsPut(static_cast<int64_t>(data.size())));
+  auto status = store_->PutFromSource("stream.bin", static_cast<int64_t>(data.size()), sha,
+                                      1706500000000000000, source);
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(Get(*direct_, "stream.bin").value_or("?"), data);
+  EXPECT_EQ(proxy_->Count("PUT", Target("stream.bin")), 3) << "two cut, the third went through";
+  EXPECT_EQ(restarts, 3);
   EXPECT_EQ(proxy_->FaultsLeft(), 0);
 }
 
 TEST_F(S3FaultStoreTest, AnUploadCutEveryTimeFailsAndLeavesNoObject) {
   store::S3Settings settings = Proxied();
   settings.part_size = 64 << 10;
+  settings.multipart_threshold = 0;  // multipart from the first full part
   auto store = prefix_.Open(settings);
   const std::string data = Pattern(200 << 10);
   proxy_->CutRequest({"PUT", "partNumber=2"}, kEveryRequest, 1000);
   auto writer = store->OpenWrite("cut.bin");
   ASSERT_TRUE(writer);
+  // Parts go several at once, so the failure shows in the write or in the commit.
   auto written = (*writer)->Write(data.data(), data.size());
-  ASSERT_FALSE(written);
-  EXPECT_THAT(written.error().message(),
+  util::Status status = written ? (*writer)->Commit(1706500000000000000) : written;
+  ASSERT_FALSE(status);
+  EXPECT_THAT(status.error().message(),
               AllOf(HasSubstr("S3 PUT " + Named("cut.bin")), HasSubstr(kGaveUp)));
   EXPECT_FALSE((*writer)->Commit(1706500000000000000));
   writer->reset();
@@ -471,6 +495,7 @@ TEST(S3ServerStopped, MidMultipartUploadTheWriteFailsWithinTheTimeoutsAndNoObjec
   ASSERT_FALSE(server.endpoint().empty());
   store::S3Settings settings = server.Settings("stopped");
   settings.part_size = 2 << 20;
+  settings.multipart_threshold = 0;  // multipart from the first full part
   auto store = store::OpenS3Store(settings);
   ASSERT_TRUE(store);
   const std::string data = Pattern(32 << 20);

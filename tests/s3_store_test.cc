@@ -164,6 +164,7 @@ TEST_F(S3StoreTest, LargeObjectsAreMultipartUploadsOfTinyParts) {
   // exercise the same requests.
   store::S3Settings settings = prefix_.Settings();
   settings.part_size = 4096;
+  settings.multipart_threshold = 0;  // multipart from the first full part
   auto store = prefix_.Open(settings);
   const std::string data = Random(4096 * 5 + 123);
   auto writer = store->OpenWrite("big.parquet");

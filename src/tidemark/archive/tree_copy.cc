@@ -100,10 +100,50 @@ util::Result<std::string> HashObject(const TreeLocation& at, const std::string& 
   return digest.FinishHex();
 }
 
-// Copies one object, returning the sha256 of what was read.
+// Copies one object from a local store to one that sends objects as it reads them (S3,
+// up to its multipart threshold): a first read hashes it, a second sends it with that
+// hash, so it is never held in memory and the upload starts at once. S3 checks the bytes
+// against the hash, so a file changed between the reads fails the copy instead of being
+// archived under a wrong sha256. Returns that sha256.
+util::Result<std::string> StreamObject(const TreeLocation& from, const TreeLocation& to,
+                                       const std::string& key, int64_t size, int64_t mtime_ns,
+                                       Buffer& buffer, util::Progress& progress,
+                                       const char* failpoint) {
+  const std::string source_key = store::JoinKey(from.prefix, key);
+  TM_TRY_ASSIGN(std::string sha, HashObject(from, key, buffer, util::NoProgress()));
+  std::unique_ptr<store::Reader> reader;
+  int64_t position = 0;
+  bool first = true;
+  store::ByteSource source = [&](int64_t offset, char* out, size_t want) -> util::Result<size_t> {
+    if (reader == nullptr || offset != position) {
+      if (offset != 0) {
+        return util::StepError(Describe(from, source_key) + ": the upload asked for offset " +
+                               std::to_string(offset) + " instead of " + std::to_string(position));
+      }
+      TM_TRY_ASSIGN(reader, from.store->OpenRead(source_key));  // again, for a retry
+      position = 0;
+    }
+    TM_TRY_ASSIGN(size_t n, reader->Read(out, want));
+    position += static_cast<int64_t>(n);
+    progress.Advance(static_cast<int64_t>(n));
+    if (first && n > 0) {
+      first = false;
+      util::Failpoint(failpoint);
+    }
+    return n;
+  };
+  TM_TRY(to.store->PutFromSource(store::JoinKey(to.prefix, key), size, sha, mtime_ns, source));
+  return sha;
+}
+
+// Copies one object of `size` bytes, returning the sha256 of what was read.
 util::Result<std::string> CopyObject(const TreeLocation& from, const TreeLocation& to,
-                                     const std::string& key, int64_t mtime_ns, Buffer& buffer,
-                                     util::Progress& progress, const char* failpoint) {
+                                     const std::string& key, int64_t size, int64_t mtime_ns,
+                                     Buffer& buffer, util::Progress& progress,
+                                     const char* failpoint) {
+  if (from.store->IsLocal() && to.store->StreamsPut(size)) {
+    return StreamObject(from, to, key, size, mtime_ns, buffer, progress, failpoint);
+  }
   TM_TRY_ASSIGN(auto reader, from.store->OpenRead(store::JoinKey(from.prefix, key)));
   TM_TRY_ASSIGN(auto writer, to.store->OpenWrite(store::JoinKey(to.prefix, key)));
   util::Sha256 digest;
@@ -160,7 +200,8 @@ util::Result<std::string> KeepOrCopy(const TreeLocation& source, const TreeLocat
     auto target_sha = HashObject(target, file.key, buffer, util::NoProgress());
     if (target_sha && *target_sha == source_sha) return source_sha;
   }
-  return CopyObject(source, target, file.key, file.mtime_ns, buffer, progress, "copy.mid_file");
+  return CopyObject(source, target, file.key, file.size, file.mtime_ns, buffer, progress,
+                    "copy.mid_file");
 }
 
 }  // namespace
@@ -299,8 +340,8 @@ util::Status CopyFromArchive(const TreeLocation& archive, const TreeLocation& ta
       auto sha = HashObject(target, file.path, buffer, progress);
       if (sha && *sha == file.sha256) continue;
     }
-    TM_TRY_ASSIGN(std::string sha, CopyObject(archive, target, file.path, file.mtime_ns, buffer,
-                                              progress, "restore.mid_file"));
+    TM_TRY_ASSIGN(std::string sha, CopyObject(archive, target, file.path, file.size, file.mtime_ns,
+                                              buffer, progress, "restore.mid_file"));
     if (sha != file.sha256) {
       (void)target.store->Delete(store::JoinKey(target.prefix, file.path));
       return tl::unexpected(VerifyError(Describe(archive, file.path) +

@@ -368,6 +368,38 @@ class NoRenameStore : public store::ObjectStore {
   std::unique_ptr<store::ObjectStore> inner_;
 };
 
+// A store that takes objects as streams (as S3 does up to its multipart threshold): each
+// stream is recorded, read once in part (as a request cut short reads it) and then sent
+// again from the start.
+class StreamingStore : public NoRenameStore {
+ public:
+  using NoRenameStore::NoRenameStore;
+  bool StreamsPut(int64_t size) const override { return size <= 4; }
+  util::Status PutFromSource(const std::string& key, int64_t size, const std::string& sha256_hex,
+                             int64_t mtime_ns, const store::ByteSource& source) override {
+    streamed.push_back(key + " " + std::to_string(size) + " " + sha256_hex);
+    char first[2];
+    TM_TRY(source(0, first, sizeof first));
+    return ObjectStore::PutFromSource(key, size, sha256_hex, mtime_ns, source);
+  }
+  std::vector<std::string> streamed;
+};
+
+TEST_F(TreeCopyTest, ALocalFileIsHashedThenStreamedWithItsHashWhereTheTargetTakesStreams) {
+  StreamingStore archive(store::NewLocalStore(root_.string()));
+  auto manifest = CopyToArchive(SourceAt(), {&archive, "archive/dt=2024-01-29"}, Header(),
+                                util::NoProgress());
+  ASSERT_TRUE(manifest) << manifest.error().message();
+  // "bbbbb" is over the store's limit of 4 bytes: written as before.
+  EXPECT_THAT(archive.streamed, ElementsAre("archive/dt=2024-01-29/part-0.parquet 3 " +
+                                            util::Sha256Hex("aaa")));
+  EXPECT_EQ(ReadFile(Archive() / "part-0.parquet"), "aaa");  // whole, though read twice
+  EXPECT_EQ(MtimeNs(Archive() / "part-0.parquet"), kMtimeA);
+  EXPECT_EQ(ReadFile(Archive() / "sub/part-1.parquet"), "bbbbb");
+  EXPECT_EQ(manifest->files[0].sha256, util::Sha256Hex("aaa"));
+  EXPECT_TRUE(Verify(true)) << "the archive is the source";
+}
+
 TEST_F(TreeCopyTest, MoveWithoutRenameCopiesChecksThenDeletes) {
   NoRenameStore store(store::NewLocalStore(root_.string()));
   ASSERT_TRUE(MoveTree(store, "bin/dt=2024-01-29", "moved/dt=2024-01-29", util::NoProgress()));

@@ -54,6 +54,9 @@ struct Connection {
   std::string endpoint;           // S3: an S3-compatible endpoint URL instead of AWS
   std::string addressing;         // S3: "path", "virtual", or "" (virtual on AWS, else path)
   std::string ca_file;            // S3: PEM file of CAs for the endpoint; "" for the system's
+  int part_size_mib = 0;            // S3: multipart part size; 0 for the default
+  int multipart_threshold_mib = 0;  // S3: larger objects are multipart uploads; 0 for the default
+  int parts_in_flight = 0;          // S3: parts of one upload sent at once; 0 for the default
   int lock_timeout_ms = 2000;     // databases: wait for locks per DDL attempt
   int ddl_attempts = 6;           // databases: attempts of a DDL that timed out on locks
   Position position;

@@ -217,6 +217,34 @@ connections:
               HasSubstr("secrets never go in the file; use session_token_env"));
 }
 
+TEST(ParseConfig, S3UploadSizesAreWholeMiBWithinS3sLimits) {
+  Config config = Parse(R"(
+connections:
+  lake: { url: "s3://bucket", part_size_mib: 64, multipart_threshold_mib: 5120,
+          parts_in_flight: 8 }
+  other: { url: "s3://bucket2" }
+)");
+  EXPECT_EQ(config.connections.at(0).part_size_mib, 64);
+  EXPECT_EQ(config.connections.at(0).multipart_threshold_mib, 5120);
+  EXPECT_EQ(config.connections.at(0).parts_in_flight, 8);
+  EXPECT_EQ(config.connections.at(1).part_size_mib, 0);  // the store's default
+  EXPECT_THAT(ParseError(R"(
+connections:
+  lake: { url: "s3://bucket", part_size_mib: 4 }
+)"),
+              HasSubstr("part_size_mib must be an integer from 5 to 5120, not \"4\""));
+  EXPECT_THAT(ParseError(R"(
+connections:
+  lake: { url: "s3://bucket", multipart_threshold_mib: 99999999999 }
+)"),
+              HasSubstr("multipart_threshold_mib must be an integer from 5 to 5120"));
+  EXPECT_THAT(ParseError(R"(
+connections:
+  lake: { url: "s3://bucket", parts_in_flight: 0 }
+)"),
+              HasSubstr("parts_in_flight must be an integer from 1 to 64, not \"0\""));
+}
+
 TEST(ParseConfig, ExpandsEnvironmentVariablesInValues) {
   setenv("TIDEMARK_TEST_TABLE", "public.from_env", 1);
   setenv("TIDEMARK_TEST_PREMAKE", "4", 1);

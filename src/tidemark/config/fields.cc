@@ -137,20 +137,24 @@ std::optional<std::string> Fields::String(std::string_view key) const {
   return Scalar(key, "a string");
 }
 
-std::optional<int> Fields::Integer(std::string_view key, int minimum) const {
-  const std::string expected = minimum > 0 ? "a positive integer" : "a non-negative integer";
+std::optional<int> Fields::Integer(std::string_view key, int minimum, int maximum) const {
+  const bool bounded = minimum > 1 || maximum < INT_MAX;
+  const std::string expected =
+      bounded        ? "an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum)
+      : minimum > 0  ? "a positive integer"
+                     : "a non-negative integer";
   std::optional<std::string> text = Scalar(key, expected);
   if (!text) return std::nullopt;
   long long number = 0;
   const char* end = text->data() + text->size();
   auto [stop, error] = std::from_chars(text->data(), end, number);
   const bool whole = error == std::errc() && stop == end;
-  if (error == std::errc::result_out_of_range || (whole && number > INT_MAX)) {
+  if (!bounded && (error == std::errc::result_out_of_range || (whole && number > INT_MAX))) {
     Report(key,
            std::string(key) + " is too large; the most it takes is " + std::to_string(INT_MAX));
   } else if (whole && number < 0 && minimum == 0) {
     Report(key, std::string(key) + " must not be negative (got " + *text + "); use 0 for none");
-  } else if (!whole || number < minimum) {
+  } else if (!whole || number < minimum || number > maximum) {
     Report(key, std::string(key) + " must be " + expected + ", not " + Quote(*text));
   } else {
     return static_cast<int>(number);

@@ -8,6 +8,7 @@
 #define TIDEMARK_CONFIG_FIELDS_H_
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -57,7 +58,7 @@ class Fields {
   // Typed readers: nullopt when the key is absent or its value is wrong (then reported).
   // Scalars are expanded (${VAR}) first.
   std::optional<std::string> String(std::string_view key) const;
-  std::optional<int> Integer(std::string_view key, int minimum) const;
+  std::optional<int> Integer(std::string_view key, int minimum, int maximum = INT_MAX) const;
   std::optional<core::Span> Duration(std::string_view key, bool allow_number) const;
   std::optional<std::chrono::year_month_day> Date(std::string_view key) const;
   std::optional<std::string> Choice(std::string_view key) const;  // one of KeyInfo::choices

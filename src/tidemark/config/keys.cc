@@ -130,6 +130,17 @@ constexpr KeyInfo kConnectionKeys[] = {
     {"ca_file", KeyType::kString, false, "the system's",
      "S3: a PEM file of certificate authorities to verify the endpoint with (relative to "
      "the config file's directory). TLS is always verified."},
+    {"multipart_threshold_mib", KeyType::kInteger, false, "`100`",
+     "S3: objects up to this many MiB are written with one PUT, held in memory while they "
+     "are written; larger ones are multipart uploads. At most 5120 (S3's limit for one "
+     "PUT)."},
+    {"part_size_mib", KeyType::kInteger, false, "`16`",
+     "S3: the part size of multipart uploads, in MiB: 5 (S3's minimum) to 5120. An object "
+     "may have 10,000 parts, so the largest object is 10,000 times this."},
+    {"parts_in_flight", KeyType::kInteger, false, "`4`",
+     "S3: parts of one multipart upload sent at once, each over a connection of its own "
+     "(1 to 64). One connection rarely carries more than some tens of MiB/s; memory "
+     "grows by a part for each."},
     {"lock_timeout_ms", KeyType::kInteger, false, "`2000`",
      "Databases: how long one attempt of a DDL statement waits for its locks before it "
      "gives up and tries again later, so that other sessions never queue behind tidemark "

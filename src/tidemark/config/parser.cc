@@ -50,6 +50,11 @@ Connection ReadConnection(const YamlEntry& entry, ParseContext& context) {
   Assign(fields.String("endpoint"), connection.endpoint);
   Assign(fields.Choice("addressing"), connection.addressing);
   Assign(fields.String("ca_file"), connection.ca_file);
+  if (auto mib = fields.Integer("part_size_mib", 5, 5120)) connection.part_size_mib = *mib;
+  if (auto mib = fields.Integer("multipart_threshold_mib", 5, 5120)) {
+    connection.multipart_threshold_mib = *mib;
+  }
+  if (auto parts = fields.Integer("parts_in_flight", 1, 64)) connection.parts_in_flight = *parts;
   if (auto ms = fields.Integer("lock_timeout_ms", 1)) connection.lock_timeout_ms = *ms;
   if (auto attempts = fields.Integer("ddl_attempts", 1)) connection.ddl_attempts = *attempts;
   return connection;

@@ -103,11 +103,16 @@ void ValidateConnectionKeys(const Connection& connection, const std::string& sch
       {"endpoint", &connection.endpoint},
       {"addressing", &connection.addressing},
       {"ca_file", &connection.ca_file}};
-  for (const auto& [key, value] : s3_only) {
-    if (value->empty()) continue;
+  auto refuse = [&](const char* key) {
     context.problems.Add(
         context.sources.Find(path + "." + key, connection.position),
         what + " is " + scheme + ", and " + key + " applies to s3 connections only; remove it");
+  };
+  for (const auto& [key, value] : s3_only) {
+    if (!value->empty()) refuse(key);
+  }
+  for (const char* key : {"part_size_mib", "multipart_threshold_mib", "parts_in_flight"}) {
+    if (context.sources.Has(path + "." + key)) refuse(key);
   }
 }
 

@@ -204,12 +204,14 @@ TEST(Validate, NewS3KeysAreRefusedOnOtherConnections) {
   auto config = ParseConfig(R"(
 connections:
   app: { url: "postgres://u@h/db", ca_file: ca.pem, addressing: path, access_key_file: id,
-         secret_key_file: s, session_token_env: T }
+         secret_key_file: s, session_token_env: T, part_size_mib: 16,
+         multipart_threshold_mib: 100, parts_in_flight: 2 }
 )",
                             "t.yaml");
   ASSERT_FALSE(config);
-  for (const char* key :
-       {"ca_file", "addressing", "access_key_file", "secret_key_file", "session_token_env"}) {
+  for (const char* key : {"ca_file", "addressing", "access_key_file", "secret_key_file",
+                          "session_token_env", "part_size_mib", "multipart_threshold_mib",
+                          "parts_in_flight"}) {
     EXPECT_THAT(config.error().message(),
                 HasSubstr(std::string("connection 'app' is postgres, and ") + key +
                           " applies to s3 connections only; remove it"));

@@ -356,6 +356,7 @@ class LocalStore : public ObjectStore {
     return {};
   }
 
+  bool IsLocal() const override { return true; }
   bool CanRename() const override { return true; }
 
   util::Status Rename(const std::string& from, const std::string& to) override {

@@ -77,6 +77,28 @@ util::Status ObjectStore::CopyWithin(const std::string& from, const std::string&
   return writer->Commit(info->mtime_ns);
 }
 
+bool ObjectStore::IsLocal() const { return false; }
+
+bool ObjectStore::StreamsPut(int64_t) const { return false; }
+
+util::Status ObjectStore::PutFromSource(const std::string& key, int64_t size, const std::string&,
+                                        int64_t mtime_ns, const ByteSource& source) {
+  TM_TRY_ASSIGN(auto writer, OpenWrite(key));
+  std::vector<char> block(1 << 20);
+  int64_t offset = 0;
+  while (offset < size) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(size - offset, block.size()));
+    TM_TRY_ASSIGN(size_t n, source(offset, block.data(), want));
+    if (n == 0) {
+      return util::StepError(url() + "/" + key + ": the source ended after " +
+                             std::to_string(offset) + " of " + std::to_string(size) + " bytes");
+    }
+    TM_TRY(writer->Write(block.data(), n));
+    offset += static_cast<int64_t>(n);
+  }
+  return writer->Commit(mtime_ns);
+}
+
 util::Result<bool> ObjectStore::PutIfAbsent(const std::string& key, std::string_view) {
   return util::ConfigError(url() + ": cannot write " + key +
                            " only-if-absent on this store; it is needed for Delta commits");

@@ -13,6 +13,7 @@
 #define TIDEMARK_STORE_OBJECT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,10 @@ class Writer {
   // Makes the object visible under its key with this modification time.
   virtual util::Status Commit(int64_t mtime_ns) = 0;
 };
+
+// Bytes given on demand: up to `size` at `offset` into `buffer`, the count returned.
+// Offsets increase, but start again from 0 when a request is sent again.
+using ByteSource = std::function<util::Result<size_t>(int64_t offset, char* buffer, size_t size)>;
 
 class ObjectStore {
  public:
@@ -92,6 +97,23 @@ class ObjectStore {
   // Locally a link() of a complete temporary file; on S3 a PUT with If-None-Match: *.
   // A store that cannot do this safely fails with kConfig.
   virtual util::Result<bool> PutIfAbsent(const std::string& key, std::string_view data);
+
+  // Whether the store is a local filesystem, where reading an object twice costs little
+  // (the second read comes from the page cache). The default is false.
+  virtual bool IsLocal() const;
+
+  // Whether PutFromSource sends an object of `size` bytes as it reads it, without
+  // holding it in memory (S3: one PUT up to the multipart threshold). The default is
+  // false.
+  virtual bool StreamsPut(int64_t size) const;
+
+  // Writes the `size` bytes `source` gives under `key` with this mtime; `sha256_hex` is
+  // their sha256, known beforehand (S3 signs the request with it, and S3 refuses bytes
+  // that do not match it). Bytes short of `size` fail the write; nothing appears under
+  // `key` unless it succeeds. The default goes through OpenWrite.
+  virtual util::Status PutFromSource(const std::string& key, int64_t size,
+                                     const std::string& sha256_hex, int64_t mtime_ns,
+                                     const ByteSource& source);
 
   // Whether Rename is atomic and cheap (one filesystem).
   virtual bool CanRename() const = 0;

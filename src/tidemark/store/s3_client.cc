@@ -96,6 +96,9 @@ util::Result<HttpResponse> S3Client::Attempt(const S3Request& request, const std
   http.url = url;
   http.headers = request.headers;
   http.body = request.body;
+  http.body_source = request.body_source;
+  http.body_size = request.body_size;
+  http.payload_sha256 = request.payload_sha256;
   http.max_body_bytes = request.max_body_bytes;
   const std::string what = "S3 " + request.method + " " + Describe(request.key);
   auto response = http_->Send(http);

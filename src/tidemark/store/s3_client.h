@@ -35,6 +35,11 @@ struct S3Request {
   QueryParameters query;
   HttpHeaders headers;
   std::string_view body;        // REQUIRES: outlives Send
+  // Instead of `body`: `body_size` bytes from `body_source`, with their sha256 (hex) for
+  // the signature (HttpRequest has the details).
+  std::function<util::Result<size_t>(int64_t offset, char* buffer, size_t size)> body_source;
+  int64_t body_size = 0;
+  std::string payload_sha256;
   int64_t max_body_bytes = -1;  // as HttpRequest::max_body_bytes
   // Statuses besides 2xx that are answers rather than failures (404 for a HEAD, 412 for
   // a conditional PUT); they are returned, never retried.

@@ -209,7 +209,8 @@ connections:
   broad:  { url: "s3://lake?region=eu-west-1", access_key_env: BROAD_ID, secret_key_env: BROAD_SECRET }
   narrow: { url: "s3://lake/archive", region: us-west-2, endpoint: "http://127.0.0.1:9000",
             access_key_file: narrow.id, secret_key_file: narrow.secret, addressing: virtual,
-            ca_file: ca.pem }
+            ca_file: ca.pem, part_size_mib: 32, multipart_threshold_mib: 8,
+            parts_in_flight: 2 }
   other:  { url: "s3://lake2", access_key_env: BROAD_ID, secret_key_env: BROAD_SECRET }
 )",
                                 home_);
@@ -221,6 +222,9 @@ connections:
   EXPECT_EQ(broad->region, "eu-west-1");  // from the connection URL's query
   EXPECT_EQ(broad->endpoint, "");
   EXPECT_EQ(broad->credentials.access_key, "AKIABROAD");
+  EXPECT_EQ(broad->part_size, 16 << 20);  // the defaults
+  EXPECT_EQ(broad->multipart_threshold, 100 << 20);
+  EXPECT_EQ(broad->parts_in_flight, 4);
 
   auto narrow = ResolveS3Settings("s3://lake/archive/x/y", &config, Environment());
   ASSERT_TRUE(narrow) << narrow.error().message();
@@ -231,6 +235,9 @@ connections:
   EXPECT_EQ(narrow->ca_file, (home_ / "ca.pem").string());
   EXPECT_EQ(narrow->credentials.access_key, "AKIANARROW");
   EXPECT_EQ(narrow->credentials.secret_key, "n");
+  EXPECT_EQ(narrow->part_size, 32 << 20);
+  EXPECT_EQ(narrow->multipart_threshold, 8 << 20);
+  EXPECT_EQ(narrow->parts_in_flight, 2);
 
   // "archive2" is not inside "archive"; whole path components count.
   auto beside = ResolveS3Settings("s3://lake/archive2", &config, Environment());

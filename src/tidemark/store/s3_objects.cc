@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <vector>
 
 #include "tidemark/store/s3_xml.h"
@@ -134,23 +136,31 @@ class S3Reader : public Reader {
 
 class S3Writer : public Writer {
  public:
-  S3Writer(S3Client& client, std::string key, int64_t part_size)
-      : client_(client), key_(std::move(key)), part_size_(std::max<int64_t>(part_size, 1)) {}
+  S3Writer(S3Client& client, std::string key, const S3WriterOptions& options)
+      : client_(client),
+        key_(std::move(key)),
+        threshold_(std::max<int64_t>(options.multipart_threshold, 0)),
+        part_size_(std::max<int64_t>(options.part_size, 1)),
+        parts_in_flight_(std::max<size_t>(static_cast<size_t>(std::max(options.parts_in_flight, 1)), 1)) {}
 
   ~S3Writer() override {
+    WaitForParts();
     if (!committed_ && !upload_id_.empty()) Abort();
   }
 
   util::Status Write(const char* data, size_t size) override {
     if (failed_) return Failed();
     buffer_.append(data, size);
-    while (static_cast<int64_t>(buffer_.size()) >= part_size_) {
-      // Keeps the tail for the next part; a part is never smaller than part_size_ but the last.
-      auto status =
-          UploadPart(std::string_view(buffer_).substr(0, static_cast<size_t>(part_size_)));
+    if (upload_id_.empty() && static_cast<int64_t>(buffer_.size()) <= threshold_) return {};
+    // Past the threshold: full parts go now, the tail waits for more (a part is never
+    // smaller than part_size_ but the last).
+    size_t taken = 0;
+    while (static_cast<int64_t>(buffer_.size() - taken) >= part_size_) {
+      auto status = StartPart(buffer_.substr(taken, static_cast<size_t>(part_size_)));
       if (!status) return Fail(status.error());
-      buffer_.erase(0, static_cast<size_t>(part_size_));
+      taken += static_cast<size_t>(part_size_);
     }
+    buffer_.erase(0, taken);
     return {};
   }
 
@@ -164,6 +174,13 @@ class S3Writer : public Writer {
   }
 
  private:
+  // A part on its way: its bytes, and the ETag the server gives it (or the failure).
+  struct Part {
+    int number = 0;
+    std::string data;
+    std::future<util::Result<std::string>> etag;
+  };
+
   util::Status PutWhole(int64_t mtime_ns) {
     S3Request request;
     request.method = "PUT";
@@ -192,14 +209,37 @@ class S3Writer : public Writer {
     return {};
   }
 
-  util::Status UploadPart(std::string_view data) {
+  // Sends the next part: on this thread when one part at a time is allowed, else on a
+  // thread of its own once fewer than parts_in_flight_ are under way (the oldest is
+  // waited for first, so ETags arrive in part order).
+  util::Status StartPart(std::string data) {
     if (upload_id_.empty()) TM_TRY(Begin());
-    const int number = static_cast<int>(etags_.size()) + 1;
+    const int number = static_cast<int>(etags_.size() + in_flight_.size()) + 1;
     if (number > kMaxParts) {
       return util::StepError(client_.Describe(key_) + " needs more than " +
                              std::to_string(kMaxParts) + " parts of " + std::to_string(part_size_) +
                              " bytes; S3 allows no more");
     }
+    uploaded_ += static_cast<int64_t>(data.size());
+    if (parts_in_flight_ == 1) {
+      TM_TRY_ASSIGN(std::string etag, SendPart(number, data));
+      etags_.push_back(std::move(etag));
+      return {};
+    }
+    while (in_flight_.size() >= parts_in_flight_) TM_TRY(AwaitOldestPart());
+    auto part = std::make_unique<Part>();
+    part->number = number;
+    part->data = std::move(data);
+    Part* sending = part.get();
+    part->etag = std::async(std::launch::async,
+                            [this, sending] { return SendPart(sending->number, sending->data); });
+    in_flight_.push_back(std::move(part));
+    return {};
+  }
+
+  // Thread-safety: called from several threads at once; reads only what is fixed while
+  // parts are under way (key_, upload_id_) and sends through the thread-safe client.
+  util::Result<std::string> SendPart(int number, std::string_view data) const {
     S3Request request;
     request.method = "PUT";
     request.key = key_;
@@ -211,14 +251,38 @@ class S3Writer : public Writer {
       return util::StepError("S3 PUT " + client_.Describe(key_) + " part " +
                              std::to_string(number) + ": the server sent no ETag");
     }
+    return etag;
+  }
+
+  util::Status AwaitOldestPart() {
+    std::unique_ptr<Part> part = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    TM_TRY_ASSIGN(std::string etag, part->etag.get());
     etags_.push_back(std::move(etag));
-    uploaded_ += static_cast<int64_t>(data.size());
     return {};
   }
 
+  // Every part under way finished, in order; the first failure, after all have ended.
+  util::Status AwaitParts() {
+    util::Status first;
+    while (!in_flight_.empty()) {
+      util::Status status = AwaitOldestPart();
+      if (!status && first) first = status;
+    }
+    return first;
+  }
+
+  void WaitForParts() {
+    for (auto& part : in_flight_) part->etag.wait();
+    in_flight_.clear();
+  }
+
   util::Status Finish() {
-    if (!buffer_.empty() || etags_.empty()) TM_TRY(UploadPart(buffer_));
+    if (!buffer_.empty() || etags_.size() + in_flight_.size() == 0) {
+      TM_TRY(StartPart(std::move(buffer_)));
+    }
     buffer_.clear();
+    TM_TRY(AwaitParts());
     std::string body = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags_.size(); ++i) {
       body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
@@ -269,8 +333,10 @@ class S3Writer : public Writer {
   }
 
   // Best effort: an upload left behind costs storage until a lifecycle rule removes it,
-  // and an error here has no one to go to.
+  // and an error here has no one to go to. Parts still under way end first, so that
+  // none lands after the abort.
   void Abort() {
+    WaitForParts();
     S3Request request;
     request.method = "DELETE";
     request.key = key_;
@@ -293,11 +359,14 @@ class S3Writer : public Writer {
 
   S3Client& client_;
   const std::string key_;
+  const int64_t threshold_;
   const int64_t part_size_;
-  std::string buffer_;              // bytes not uploaded yet
-  std::string upload_id_;           // of the multipart upload under way; "" for none
-  std::vector<std::string> etags_;  // of the parts uploaded, in order
-  int64_t uploaded_ = 0;            // bytes in those parts
+  const size_t parts_in_flight_;
+  std::string buffer_;                         // bytes not uploaded yet
+  std::string upload_id_;                      // of the multipart upload under way; "" for none
+  std::vector<std::string> etags_;             // of the parts done, in order
+  std::deque<std::unique_ptr<Part>> in_flight_;  // the parts under way after them, in order
+  int64_t uploaded_ = 0;                       // bytes in the parts done or under way
   bool committed_ = false;
   bool failed_ = false;
 };
@@ -311,8 +380,9 @@ util::Result<std::unique_ptr<Reader>> OpenS3Reader(S3Client& client, std::string
   return std::unique_ptr<Reader>(std::move(reader));
 }
 
-std::unique_ptr<Writer> NewS3Writer(S3Client& client, std::string key, int64_t part_size) {
-  return std::make_unique<S3Writer>(client, std::move(key), part_size);
+std::unique_ptr<Writer> NewS3Writer(S3Client& client, std::string key,
+                                    const S3WriterOptions& options) {
+  return std::make_unique<S3Writer>(client, std::move(key), options);
 }
 
 }  // namespace tidemark::store

@@ -8,13 +8,16 @@
 // not). A first GET of an object larger than a chunk ends its connection early; that
 // costs a new connection per large object read.
 //
-// A writer buffers up to `part_size` bytes. Committed with no more, the object is one
-// PUT carrying its mtime as user metadata (x-amz-meta-tidemark-mtime-ns). A larger
-// object becomes a multipart upload, begun when the first part is full, its parts
-// uploaded as they fill and completed by Commit; a failure, or destroying the writer
-// uncommitted, aborts the upload. A multipart upload is begun before the mtime is known,
-// so such objects do not carry it (nothing in tidemark reads it back: List and Stat
-// report the server's LastModified).
+// A writer holds up to `multipart_threshold` bytes in memory. Committed with no more,
+// the object is one PUT carrying its mtime as user metadata
+// (x-amz-meta-tidemark-mtime-ns). A larger object becomes a multipart upload of
+// `part_size` parts, begun when the threshold is passed and a part is full. Its parts go
+// as they fill, up to `parts_in_flight` at once, each on a thread of its own (one at a
+// time: on the writing thread), and Commit completes the upload once all have arrived.
+// A failure, or destroying the writer uncommitted, waits for the parts under way and
+// aborts the upload. A multipart upload is begun before the mtime is known, so such
+// objects do not carry it (nothing in tidemark reads it back: List and Stat report the
+// server's LastModified).
 //
 // Thread-safety: one reader or writer is used by one thread; the client it uses may be
 // shared.
@@ -38,8 +41,15 @@ inline constexpr char kMtimeMetadataHeader[] = "x-amz-meta-tidemark-mtime-ns";
 util::Result<std::unique_ptr<Reader>> OpenS3Reader(S3Client& client, std::string key,
                                                    int64_t chunk_size);
 
+struct S3WriterOptions {
+  int64_t multipart_threshold = 0;  // see S3Settings
+  int64_t part_size = 1;
+  int parts_in_flight = 1;
+};
+
 // REQUIRES: `client` outlives the writer.
-std::unique_ptr<Writer> NewS3Writer(S3Client& client, std::string key, int64_t part_size);
+std::unique_ptr<Writer> NewS3Writer(S3Client& client, std::string key,
+                                    const S3WriterOptions& options);
 
 }  // namespace tidemark::store
 

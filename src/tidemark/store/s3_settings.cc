@@ -125,6 +125,15 @@ util::Result<S3Settings> ResolveS3Settings(const std::string& url, const config:
   if (connection != nullptr && !connection->ca_file.empty()) {
     settings.ca_file = config->ResolvePath(connection->ca_file);
   }
+  if (connection != nullptr && connection->part_size_mib > 0) {
+    settings.part_size = int64_t{connection->part_size_mib} << 20;
+  }
+  if (connection != nullptr && connection->parts_in_flight > 0) {
+    settings.parts_in_flight = connection->parts_in_flight;
+  }
+  if (connection != nullptr && connection->multipart_threshold_mib > 0) {
+    settings.multipart_threshold = int64_t{connection->multipart_threshold_mib} << 20;
+  }
   const std::string where =
       "s3://" + parsed.bucket + (parsed.prefix.empty() ? "" : "/" + parsed.prefix);
   auto credentials = ResolveS3Credentials(SourcesOf(connection, config), environment);

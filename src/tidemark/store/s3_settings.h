@@ -35,9 +35,16 @@ struct S3Settings {
   std::string connection;  // the connection's name, for messages; "" when none held the URL
   S3Credentials credentials;
   S3RetryPolicy retry;
-  // Writers upload objects larger than this in parts of this size (multipart upload).
-  // S3 refuses parts under 5 MiB except the last; smaller sizes are for tests.
+  // Writers hold an object of up to `multipart_threshold` bytes in memory and PUT it
+  // whole; a larger one is a multipart upload of `part_size` parts. A single PUT is the
+  // cheaper request for S3 and for every S3-compatible server; parts are for objects a
+  // PUT would take too long to redo or too much memory to hold. S3 refuses parts under
+  // 5 MiB except the last; smaller sizes are for tests.
+  int64_t multipart_threshold = int64_t{100} << 20;
   int64_t part_size = 16 << 20;
+  // Parts of one upload sent at once, each over a connection of its own: one connection
+  // to S3 rarely carries more than some tens of MiB/s. Memory: this many parts.
+  int parts_in_flight = 4;
   int64_t read_chunk_size = 8 << 20;  // bytes per ranged GET when reading an object
   int list_page_size = 1000;          // max-keys of each ListObjectsV2 request (S3's maximum)
   long connect_timeout_seconds = 10;

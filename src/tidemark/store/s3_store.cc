@@ -93,7 +93,8 @@ class S3Store : public ObjectStore {
   S3Store(const S3Settings& settings, S3Endpoint endpoint, std::unique_ptr<HttpClient> http,
           Sleeper sleep)
       : prefix_(settings.prefix),
-        part_size_(settings.part_size),
+        writer_options_{settings.multipart_threshold, settings.part_size,
+                        settings.parts_in_flight},
         read_chunk_size_(settings.read_chunk_size),
         list_page_size_(std::clamp(settings.list_page_size, 1, 1000)),
         client_(std::move(endpoint), settings.retry, settings.credentials.source, std::move(http),
@@ -155,7 +156,7 @@ class S3Store : public ObjectStore {
   }
 
   util::Result<std::unique_ptr<Writer>> OpenWrite(const std::string& key) override {
-    return NewS3Writer(client_, Full(key), part_size_);
+    return NewS3Writer(client_, Full(key), writer_options_);
   }
 
   util::Status Delete(const std::string& key) override { return DeleteFull(Full(key)); }
@@ -165,6 +166,26 @@ class S3Store : public ObjectStore {
                                       int64_t length) override;
   util::Status CopyWithin(const std::string& from, const std::string& to) override;
   util::Result<bool> PutIfAbsent(const std::string& key, std::string_view data) override;
+
+  bool StreamsPut(int64_t size) const override {
+    return size <= writer_options_.multipart_threshold;
+  }
+
+  util::Status PutFromSource(const std::string& key, int64_t size, const std::string& sha256_hex,
+                             int64_t mtime_ns, const ByteSource& source) override {
+    if (!StreamsPut(size)) {
+      return ObjectStore::PutFromSource(key, size, sha256_hex, mtime_ns, source);
+    }
+    S3Request request;
+    request.method = "PUT";
+    request.key = Full(key);
+    request.headers = {{kMtimeMetadataHeader, std::to_string(mtime_ns)}};
+    request.body_source = source;
+    request.body_size = size;
+    request.payload_sha256 = sha256_hex;
+    TM_TRY(client_.Send(request));
+    return {};
+  }
 
   bool CanRename() const override { return false; }
 
@@ -217,7 +238,7 @@ class S3Store : public ObjectStore {
   util::Status CheckConditionalWrites();
 
   const std::string prefix_;
-  const int64_t part_size_;
+  const S3WriterOptions writer_options_;
   const int64_t read_chunk_size_;
   const int list_page_size_;
   S3Client client_;

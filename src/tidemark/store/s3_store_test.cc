@@ -4,11 +4,15 @@
 
 #include "tidemark/store/s3_store.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -51,6 +55,8 @@ struct Sent {
   std::string method;
   std::string target;  // path and query, as sent
   HttpHeaders headers;
+  std::string body;
+  std::string payload_sha256;
   std::string Header(const std::string& name) const {
     for (const auto& [key, value] : headers) {
       if (key == name) return value;
@@ -117,7 +123,8 @@ struct FakeS3 {
 
   util::Result<HttpResponse> Handle(const HttpRequest& request) {
     std::string target = request.url.substr(std::string(kHost).size());
-    sent.push_back({request.method, target, request.headers});
+    sent.push_back({request.method, target, request.headers, std::string(request.body),
+                    request.payload_sha256});
     std::optional<Fault> fault;
     if (!faults.empty() &&
         (faults.front().method.empty() || faults.front().method == request.method)) {
@@ -294,10 +301,47 @@ struct FakeS3 {
   }
 };
 
+// Part uploads waiting for each other, to show how many are under way at once: each
+// waits until `width` are (or a second has passed), and the most seen is kept.
+struct PartGate {
+  int width = 0;  // 0: parts pass at once
+  std::mutex mutex;
+  std::condition_variable changed;
+  int waiting = 0;
+  int most = 0;
+
+  void Pass(const HttpRequest& request) {
+    if (width == 0 || request.url.find("partNumber=") == std::string::npos) return;
+    std::unique_lock<std::mutex> lock(mutex);
+    most = std::max(most, ++waiting);
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(1), [&] { return waiting >= width; });
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // before the count drops
+    lock.lock();
+    --waiting;
+  }
+};
+
 class FakeHttp : public HttpClient {
  public:
-  explicit FakeHttp(FakeS3* s3) : s3_(s3) {}
+  FakeHttp(FakeS3* s3, PartGate* gate = nullptr) : s3_(s3), gate_(gate) {}
   util::Result<HttpResponse> Send(const HttpRequest& request) override {
+    if (gate_ != nullptr) gate_->Pass(request);
+    if (request.body_source) {  // read through, as libcurl would send it
+      std::string body(static_cast<size_t>(request.body_size), '\0');
+      for (size_t at = 0; at < body.size();) {
+        auto n = request.body_source(static_cast<int64_t>(at), body.data() + at, body.size() - at);
+        if (!n) return tl::unexpected(n.error());
+        if (*n == 0) return util::Fail(util::ErrorCategory::kConnect, "upload ended short");
+        at += *n;
+      }
+      HttpRequest whole = request;
+      whole.body_source = nullptr;
+      whole.body = body;
+      return Send(whole);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);  // parts may come from several threads
     auto response = s3_->Handle(request);
     const int64_t limit = request.max_body_bytes;
     if (response && response->status / 100 == 2 && limit >= 0 &&
@@ -310,20 +354,25 @@ class FakeHttp : public HttpClient {
 
  private:
   FakeS3* s3_;
+  PartGate* gate_;
+  std::mutex mutex_;
 };
 
 class S3StoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ObjectStore> Open(const std::string& prefix = "base") {
+  std::unique_ptr<ObjectStore> Open(const std::string& prefix = "base", int64_t threshold = 4,
+                                    int parts_in_flight = 1) {
     S3Settings settings;
     settings.bucket = "lake";
     settings.prefix = prefix;
     settings.endpoint = kHost;
     settings.credentials.source = "connection 'lake'";
+    settings.multipart_threshold = threshold;
     settings.part_size = 4;
+    settings.parts_in_flight = parts_in_flight;
     settings.read_chunk_size = 4;
     settings.list_page_size = 2;
-    auto store = NewS3Store(settings, std::make_unique<FakeHttp>(&s3_), [](auto) {});
+    auto store = NewS3Store(settings, std::make_unique<FakeHttp>(&s3_, &gate_), [](auto) {});
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -349,6 +398,7 @@ class S3StoreTest : public ::testing::Test {
   }
 
   FakeS3 s3_;
+  PartGate gate_;
 };
 
 std::vector<std::string> Keys(const util::Result<std::vector<ObjectInfo>>& objects) {
@@ -492,6 +542,102 @@ TEST_F(S3StoreTest, ALargeObjectIsAMultipartUploadOfPartsAsTheyFill) {
                                           "PUT /lake/base/big?partNumber=3&uploadId=u1",
                                           "POST /lake/base/big?uploadId=u1"));
   EXPECT_THAT(s3_.uploads, IsEmpty());
+}
+
+TEST_F(S3StoreTest, AnObjectUpToTheThresholdIsOnePutWhateverThePartSize) {
+  auto store = Open("base", 8);
+  auto writer = store->OpenWrite("eight");
+  ASSERT_TRUE(writer);
+  for (char c : std::string("01234567")) ASSERT_TRUE((*writer)->Write(&c, 1));
+  ASSERT_TRUE((*writer)->Commit(1));
+  EXPECT_THAT(s3_.Requests(), ElementsAre("PUT /lake/base/eight"));
+
+  // One byte more: the parts start when the threshold is passed, each of the part size.
+  s3_.sent.clear();
+  writer = store->OpenWrite("nine");
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Write("01234567", 8));
+  EXPECT_THAT(s3_.Requests(), IsEmpty());
+  ASSERT_TRUE((*writer)->Write("8", 1));
+  ASSERT_TRUE((*writer)->Commit(1));
+  EXPECT_EQ(Contents()["base/nine"], "012345678");
+  EXPECT_THAT(s3_.Requests(), ElementsAre("POST /lake/base/nine?uploads=",
+                                          "PUT /lake/base/nine?partNumber=1&uploadId=u1",
+                                          "PUT /lake/base/nine?partNumber=2&uploadId=u1",
+                                          "PUT /lake/base/nine?partNumber=3&uploadId=u1",
+                                          "POST /lake/base/nine?uploadId=u1"));
+}
+
+TEST_F(S3StoreTest, PartsGoSeveralAtOnceAndTheUploadListsThemInOrder) {
+  gate_.width = 3;
+  auto store = Open("base", 4, 3);
+  auto writer = store->OpenWrite("big");
+  ASSERT_TRUE(writer);
+  const std::string data = "abcdefghijklmnopqrstuvwxyz0123456789!";  // 9 full parts and 1 byte
+  ASSERT_TRUE((*writer)->Write(data.data(), data.size()));
+  ASSERT_TRUE((*writer)->Commit(1));
+  EXPECT_EQ(gate_.most, 3);
+  EXPECT_EQ(Contents(), (std::map<std::string, std::string>{{"base/big", data}}));
+  std::vector<std::string> requests = s3_.Requests();
+  ASSERT_EQ(requests.size(), 12u);
+  EXPECT_EQ(requests.front(), "POST /lake/base/big?uploads=");
+  EXPECT_EQ(requests.back(), "POST /lake/base/big?uploadId=u1");
+  const std::string& complete = s3_.sent.back().body;
+  for (int part = 1; part <= 10; ++part) {
+    EXPECT_THAT(complete, HasSubstr("<Part><PartNumber>" + std::to_string(part) +
+                                    "</PartNumber><ETag>&quot;" +
+                                    Md5Hex(data.substr(4 * (part - 1), 4)) + "&quot;</ETag>"));
+  }
+  EXPECT_THAT(s3_.uploads, IsEmpty());
+}
+
+TEST_F(S3StoreTest, AFailedPartAbortsTheUploadAfterThePartsUnderWayHaveEnded) {
+  gate_.width = 3;
+  auto store = Open("base", 4, 3);
+  auto writer = store->OpenWrite("big");
+  ASSERT_TRUE(writer);
+  s3_.faults = {{"PUT", 400, "InvalidArgument"}};  // the first part to arrive
+  auto written = (*writer)->Write("0123456789ab", 12);  // three parts at once
+  util::Status status = written ? (*writer)->Commit(1) : written;
+  ASSERT_FALSE(status);
+  EXPECT_THAT(status.error().message(), HasSubstr("400 InvalidArgument"));
+  EXPECT_THAT(Contents(), IsEmpty());
+  EXPECT_THAT(s3_.uploads, IsEmpty());
+  EXPECT_THAT(s3_.Requests().back(), HasSubstr("DELETE /lake/base/big?uploadId="));
+}
+
+TEST_F(S3StoreTest, AStreamUpToTheThresholdIsOnePutSignedWithTheCallersHashAndRetriedFromTheStart) {
+  auto store = Open("base", 8);
+  EXPECT_TRUE(store->StreamsPut(8));
+  EXPECT_FALSE(store->StreamsPut(9));
+  const std::string data = "01234567";
+  std::vector<int64_t> offsets;
+  ByteSource source = [&](int64_t offset, char* buffer, size_t size) -> util::Result<size_t> {
+    offsets.push_back(offset);
+    const size_t n = std::min<size_t>(size, 3);  // short reads, as a file may give
+    data.copy(buffer, n, static_cast<size_t>(offset));
+    return n;
+  };
+  s3_.faults = {{"PUT", 503, "SlowDown"}};
+  ASSERT_TRUE(store->PutFromSource("s", 8, "cafe", 1706500000123456789, source));
+  EXPECT_EQ(Contents()["base/s"], data);
+  EXPECT_EQ(s3_.objects["base/s"].metadata["x-amz-meta-tidemark-mtime-ns"],
+            "1706500000123456789");
+  EXPECT_THAT(s3_.Requests(), ElementsAre("PUT /lake/base/s", "PUT /lake/base/s"));
+  EXPECT_EQ(s3_.sent.back().payload_sha256, "cafe");
+  EXPECT_THAT(offsets, ElementsAre(0, 3, 6, 0, 3, 6)) << "the retry reads from the start";
+}
+
+TEST_F(S3StoreTest, AStreamOverTheThresholdIsAMultipartUpload) {
+  auto store = Open("base", 8);
+  const std::string data = "0123456789";
+  ByteSource source = [&](int64_t offset, char* buffer, size_t size) -> util::Result<size_t> {
+    return data.copy(buffer, size, static_cast<size_t>(offset));
+  };
+  ASSERT_TRUE(store->PutFromSource("m", 10, "", 1, source));
+  EXPECT_EQ(Contents()["base/m"], data);
+  EXPECT_EQ(s3_.Requests().front(), "POST /lake/base/m?uploads=");
+  EXPECT_EQ(s3_.Requests().back(), "POST /lake/base/m?uploadId=u1");
 }
 
 TEST_F(S3StoreTest, AnUncommittedOrFailedMultipartUploadIsAborted) {
