@@ -131,9 +131,10 @@ constexpr KeyInfo kConnectionKeys[] = {
      "S3: a PEM file of certificate authorities to verify the endpoint with (relative to "
      "the config file's directory). TLS is always verified."},
     {"multipart_threshold_mib", KeyType::kInteger, false, "`100`",
-     "S3: objects up to this many MiB are written with one PUT, held in memory while they "
-     "are written; larger ones are multipart uploads. At most 5120 (S3's limit for one "
-     "PUT)."},
+     "S3: objects up to this many MiB are written with one PUT (a local file being "
+     "archived is streamed; other objects are held in memory until sent); larger ones are "
+     "multipart uploads, and are held in memory up to this size before their first part "
+     "goes. 5 to 5120 (S3's limit for one PUT)."},
     {"part_size_mib", KeyType::kInteger, false, "`16`",
      "S3: the part size of multipart uploads, in MiB: 5 (S3's minimum) to 5120. An object "
      "may have 10,000 parts, so the largest object is 10,000 times this."},

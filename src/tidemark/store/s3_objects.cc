@@ -141,7 +141,7 @@ class S3Writer : public Writer {
         key_(std::move(key)),
         threshold_(std::max<int64_t>(options.multipart_threshold, 0)),
         part_size_(std::max<int64_t>(options.part_size, 1)),
-        parts_in_flight_(std::max<size_t>(static_cast<size_t>(std::max(options.parts_in_flight, 1)), 1)) {}
+        parts_in_flight_(static_cast<size_t>(std::max(options.parts_in_flight, 1))) {}
 
   ~S3Writer() override {
     WaitForParts();
