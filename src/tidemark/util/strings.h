@@ -25,6 +25,9 @@ std::string HumanSeconds(double seconds);
 // Decodes %XX escapes (as Hive writes partition values); invalid escapes stay as they are.
 std::string PercentDecode(std::string_view text);
 
+// Writes each byte for which `escape` holds as %XX (uppercase hex), the others as they are.
+std::string PercentEncode(std::string_view text, bool (*escape)(unsigned char byte));
+
 // A random identifier of `length` lowercase hex characters.
 std::string RandomHex(size_t length);
 

@@ -22,5 +22,13 @@ TEST(Strings, PercentDecodeReadsHiveEscapes) {
   EXPECT_EQ(PercentDecode("a%zzb"), "a%zzb");
 }
 
+TEST(Strings, PercentEncodeEscapesTheBytesItIsTold) {
+  auto space_or_high = [](unsigned char byte) { return byte == ' ' || byte >= 0x80; };
+  EXPECT_EQ(PercentEncode("a b\xC3\xA9", space_or_high), "a%20b%C3%A9");
+  EXPECT_EQ(PercentEncode("", space_or_high), "");
+  EXPECT_EQ(PercentDecode(PercentEncode("10:00 %", [](unsigned char) { return true; })),
+            "10:00 %");
+}
+
 }  // namespace
 }  // namespace tidemark::util

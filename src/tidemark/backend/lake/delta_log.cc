@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tidemark/util/strings.h"
+
 namespace tidemark::backend::lake::delta {
 
 namespace {
@@ -602,21 +604,10 @@ util::Result<std::string> DecodeLogPath(std::string_view path, std::string_view 
 }
 
 std::string EncodeLogPath(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  static constexpr std::string_view kEscaped = " \"#%:<>?[\\]^`{|}";
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F || kEscaped.find(c) != std::string_view::npos) {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return util::PercentEncode(key, [](unsigned char byte) {
+    static constexpr std::string_view kEscaped = " \"#%:<>?[\\]^`{|}";
+    return byte < 0x20 || byte == 0x7F || kEscaped.find(static_cast<char>(byte)) != kEscaped.npos;
+  });
 }
 
 // --- Writing ---

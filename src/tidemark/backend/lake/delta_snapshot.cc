@@ -634,22 +634,11 @@ util::Status CanWrite(const Snapshot& snapshot, WriteKind kind) {
 }
 
 std::string EscapePartitionPathPart(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  static constexpr std::string_view kEscaped = "\"#%'*/:=?\\{[]^";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 0x01 && byte <= 0x1F) || byte == 0x7F ||
-        kEscaped.find(c) != std::string_view::npos) {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return util::PercentEncode(text, [](unsigned char byte) {
+    static constexpr std::string_view kEscaped = "\"#%'*/:=?\\{[]^";
+    return (byte >= 0x01 && byte <= 0x1F) || byte == 0x7F ||
+           kEscaped.find(static_cast<char>(byte)) != kEscaped.npos;
+  });
 }
 
 std::string PartitionName(
