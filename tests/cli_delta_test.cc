@@ -16,22 +16,10 @@ namespace fs = std::filesystem;
 
 constexpr char kNow[] = "2024-02-02T00:00:00Z";
 
-std::string DatasetYaml(int recycle_days) {
-  return "  events:\n"
-         "    storage: { connection: lake, path: events, layout: delta }\n"
-         "    partition_by: event_date\n"
-         "    interval: 1 day\n"
-         "    retention: 30 days\n"
-         "    on_expire: archive\n"
-         "    archive_to: cold\n"
-         "    recycle_days: " +
-         std::to_string(recycle_days) + "\n";
-}
-
 class CliDelta : public ::testing::Test {
  protected:
   void Make(int recycle_days, DeltaTableSpec spec = {}) {
-    ws_.Configure(DatasetYaml(recycle_days));
+    ws_.Configure(DeltaDatasetYaml(recycle_days));
     files_ = MakeDeltaTable(Table(), spec);
     originals_ = HashTree(Table());
   }

@@ -41,18 +41,6 @@ std::string Name(const ::testing::TestParamInfo<Scenario>& info) {
   return name;
 }
 
-std::string DatasetYaml(int recycle_days) {
-  return "  events:\n"
-         "    storage: { connection: lake, path: events, layout: delta }\n"
-         "    partition_by: event_date\n"
-         "    interval: 1 day\n"
-         "    retention: 30 days\n"
-         "    on_expire: archive\n"
-         "    archive_to: cold\n"
-         "    recycle_days: " +
-         std::to_string(recycle_days) + "\n";
-}
-
 // How many actions of `kind` ("add" or "remove") each path got over the whole log.
 std::map<std::string, int> ActionCounts(const std::string& table, const char* kind) {
   std::map<std::string, int> counts;
@@ -77,7 +65,7 @@ std::map<std::string, int> RemoveCounts(const std::string& table) {
 class DeltaCrash : public ::testing::TestWithParam<Scenario> {
  protected:
   void SetUp() override {
-    ws_.Configure(DatasetYaml(GetParam().recycle_days));
+    ws_.Configure(DeltaDatasetYaml(GetParam().recycle_days));
     DeltaTableSpec spec;
     spec.files_per_partition = kFilesPerPartition;
     files_ = MakeDeltaTable(Table(), spec);
@@ -220,7 +208,7 @@ class DeltaRestoreCrash : public ::testing::TestWithParam<RestoreScenario> {};
 TEST_P(DeltaRestoreCrash, RestoreAfterTheCrashCommitsThePartitionOnce) {
   const bool from_bin = GetParam().from == "bin";
   Workspace ws;
-  ws.Configure(DatasetYaml(from_bin ? 7 : 0));
+  ws.Configure(DeltaDatasetYaml(from_bin ? 7 : 0));
   const std::string table = ws.lake() + "/events";
   const std::vector<std::string> files = MakeDeltaTable(table, DeltaTableSpec{});
   const auto originals = HashTree(table);
@@ -276,7 +264,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(DeltaCrashPlan, HasTheStepsTheScenariosCount) {
   Workspace ws;
-  ws.Configure(DatasetYaml(7));
+  ws.Configure(DeltaDatasetYaml(7));
   MakeDeltaTable(ws.lake() + "/events", DeltaTableSpec{});
   CommandResult plan = ws.Tidemark({"plan", "--now", kNow});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;

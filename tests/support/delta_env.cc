@@ -102,4 +102,16 @@ int DeltaCommits(const std::string& root) {
   return version;
 }
 
+std::string DeltaDatasetYaml(int recycle_days) {
+  return "  events:\n"
+         "    storage: { connection: lake, path: events, layout: delta }\n"
+         "    partition_by: event_date\n"
+         "    interval: 1 day\n"
+         "    retention: 30 days\n"
+         "    on_expire: archive\n"
+         "    archive_to: cold\n"
+         "    recycle_days: " +
+         std::to_string(recycle_days) + "\n";
+}
+
 }  // namespace tidemark::testing

@@ -31,6 +31,11 @@ std::vector<std::string> MakeDeltaTable(const std::string& root, const DeltaTabl
 // independent of tidemark's: every add and remove in version order).
 std::set<std::string> LiveDeltaFiles(const std::string& root);
 
+// The `events` entry of a configuration's `datasets:` (indented under it): the Delta
+// table at `events` of connection `lake`, daily by event_date, 30 days, archived to
+// `cold` and kept `recycle_days` in the bin.
+std::string DeltaDatasetYaml(int recycle_days);
+
 // Number of commits in root/_delta_log.
 int DeltaCommits(const std::string& root);
 
